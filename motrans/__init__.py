@@ -1,0 +1,13 @@
+"""motrans: unsupervised image animation with the Motion Transformer (MoTrans, ECCV 2022)."""
+
+__version__ = "0.1.0"
+
+from .config import Config, ModelConfig, load_config  # noqa: E402
+from .errors import CheckpointError, ConfigError, InputError, MotransError  # noqa: E402
+from .models import build_model, list_models  # noqa: E402
+
+
+__all__ = [
+    "Config", "ModelConfig", "load_config", "build_model", "list_models", 
+    "MotransError", "InputError", "ConfigError", "CheckpointError", "__version__",
+]

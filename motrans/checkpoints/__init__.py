@@ -1,0 +1,143 @@
+"""`load_model()`: any supported checkpoint file into a ready Animator; conversion to our safetensors format.
+
+Layouts: our safetensors (config inside), our training checkpoints, and the authors' MTIA `.pth.tar` (which needs
+its YAML: their vox and mgif files have the same shapes and differ in `skips` only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+
+from ..config import Config, config_from_data, config_to_dict, list_presets, load_config
+from ..errors import CheckpointError, ConfigError
+from ..models import Animator, build_discriminator, build_model
+from . import mtia
+from .io import check_finite, config_metadata, read_pickle, read_safetensors, write_safetensors, is_safetensors
+
+AUTHORS_CONFIGS = {"motrans-vox256": "voxceleb1.yaml", "motrans-taichi256": "taichi256.yaml",
+                   "motrans-ted384": "ted384.yaml", "motrans-mgif256": "mgif256.yaml"}
+
+
+@dataclass
+class Checkpoint:
+    """A checkpoint read into our key names, with the config that goes with it."""
+
+    config: Config
+    state: dict[str, Tensor]  # Animator keys, plus `discriminator.*` when the file has one
+    layout: str  # "motrans" | "mtia"
+    path: Path
+
+
+def read_checkpoint(path: str | Path, config: Config | str | Path | None = None) -> Checkpoint:
+    """Reads and renames a checkpoint; `config` (a Config, preset or YAML path) overrides a stored one."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    if isinstance(config, (str, Path)):
+        config = load_config(config)
+    if is_safetensors(path):
+        state, metadata = read_safetensors(path)
+        stored = config_from_data(config_metadata(metadata, path), f"{path} (metadata)")
+        return Checkpoint(config or stored, state, "motrans", path)
+    data = read_pickle(path)
+    if mtia.matches(data):
+        state = mtia.convert(data)
+        if config is None:
+            raise CheckpointError(f"{path}: an authors' MTIA checkpoint needs its YAML: pass --config "
+                                  f"({_fitting_hint(state)})")
+        return Checkpoint(config, state, "mtia", path)
+    if "model" in data and "config" in data and isinstance(data.get("model"), dict):
+        stored = config_from_data(data["config"], f"{path} (config)")
+        return Checkpoint(config or stored, dict(data["model"]), "motrans", path)
+    raise CheckpointError(f"{path}: not a known checkpoint layout (top-level keys: {sorted(map(str, data))[:6]})")
+
+
+def load_model(path: str | Path, config: Config | str | Path | None = None, device: str | torch.device = "cpu",
+               dtype: torch.dtype = torch.float32) -> Animator:
+    """A checkpoint file -> Animator in eval mode, every weight checked (strict keys and shapes, finite)."""
+    checkpoint = read_checkpoint(path, config)
+    model = build_model(checkpoint.config.model)
+    load_strict(model, checkpoint)
+    return model.to(device=device, dtype=dtype).eval()
+
+
+def split_state(state: dict[str, Tensor]) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+    """(Animator state, discriminator state without its prefix)."""
+    model = {k: v for k, v in state.items() if not k.startswith("discriminator.")}
+    disc = {k[len("discriminator."):]: v for k, v in state.items() if k.startswith("discriminator.")}
+    return model, disc
+
+
+def check_fits(model: Animator, checkpoint: Checkpoint) -> None:
+    """Strict key and shape check with one clear error: the first offending keys, and which known config fits."""
+    check_finite(checkpoint.state, checkpoint.path)
+    model_state, disc_state = split_state(checkpoint.state)
+    problems = mismatches(model.state_dict(), model_state)
+    if disc_state:
+        discriminator = _meta(lambda: build_discriminator(checkpoint.config.model))
+        problems += mismatches(discriminator.state_dict(), disc_state, "discriminator.")
+    if problems:
+        more = " …" if len(problems) > 4 else ""
+        raise CheckpointError(f"{checkpoint.path}: does not fit its config: {'; '.join(problems[:4])}{more} "
+                              f"({_fitting_hint(checkpoint.state)})")
+
+
+def load_strict(model: Animator, checkpoint: Checkpoint, discriminator: nn.Module | None = None) -> None:
+    """Checks, then loads the Animator (and the discriminator, when given and stored) with strict=True."""
+    check_fits(model, checkpoint)
+    model_state, disc_state = split_state(checkpoint.state)
+    model.load_state_dict(model_state, strict=True)
+    if discriminator is not None and disc_state:
+        discriminator.load_state_dict(disc_state, strict=True)
+
+
+def mismatches(expected: dict[str, Tensor], given: dict[str, Tensor], prefix: str = "") -> list[str]:
+    """Human-readable key and shape differences, missing keys first."""
+    out = [f"missing {prefix}{k}" for k in expected if k not in given]
+    out += [f"unexpected {prefix}{k}" for k in given if k not in expected]
+    out += [f"{prefix}{k} has shape {tuple(given[k].shape)}, expected {tuple(v.shape)}"
+            for k, v in expected.items() if k in given and given[k].shape != v.shape]
+    return out
+
+
+def fitting_presets(state: dict[str, Tensor]) -> list[str]:
+    """Our presets whose model has exactly the keys and shapes of `state` (skips cannot be told apart)."""
+    shapes = {k: tuple(v.shape) for k, v in state.items() if not k.startswith("discriminator.")}
+    fits = []
+    for name in list_presets():
+        try:
+            model = _meta(lambda: build_model(load_config(name).model))
+        except ConfigError:
+            continue
+        if {k: tuple(v.shape) for k, v in model.state_dict().items()} == shapes:
+            fits.append(name)
+    return fits
+
+
+def _fitting_hint(state: dict[str, Tensor]) -> str:
+    fits = fitting_presets(state)
+    if not fits:
+        return "no known config fits it"
+    named = [f"{n} ({AUTHORS_CONFIGS[n]})" if n in AUTHORS_CONFIGS else n for n in fits]
+    return "it fits: " + ", ".join(named)
+
+
+def _meta(build):
+    with torch.device("meta"):
+        return build()
+
+
+def convert_checkpoint(source: str | Path, target: str | Path, config: Config | str | Path | None = None) -> Checkpoint:
+    """Any supported checkpoint -> our safetensors, bit for bit (optimizer states are left out)."""
+    checkpoint = read_checkpoint(source, config)
+    model = _meta(lambda: build_model(checkpoint.config.model))
+    check_fits(model, checkpoint)
+    write_safetensors(target, checkpoint.state, config_to_dict(checkpoint.config))
+    return checkpoint
+
+
+__all__ = ["Checkpoint", "read_checkpoint", "load_model", "load_strict", "convert_checkpoint", "fitting_presets"]

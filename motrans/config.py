@@ -1,0 +1,300 @@
+"""Typed, frozen configs. The defaults are the paper's main setting (the authors' `voxceleb1.yaml`).
+
+YAML only serialises these dataclasses: `load_config` reads our own files strictly (an unknown or ill-typed key
+is a `ConfigError` naming the key and the file) and also reads the authors' MTIA YAML files unchanged, through
+`motrans.authors_config`. A preset in `motrans/configs/` holds only what its dataset or ablation changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+
+PRESETS_DIR = Path(__file__).parent / "configs"
+
+
+# ---------------------------------------------------------------------------------------------------- model
+@dataclass(frozen=True)
+class BackboneConfig:
+    kind: str = "hrnet"  # "hrnet": HRNet stages 1-3; "stem": conv stem + layer1 (Table 5 ablation)
+    width: int = 32  # HRNet-W32: branch widths (w, 2w, 4w); 48 for the Table 5 ablation
+    pretrained: str = ""  # local ImageNet HRNet file (hrnet_w32-36af842e.pth); used when training starts
+
+
+@dataclass(frozen=True)
+class EstimatorConfig:
+    method: str = "motrans"
+    backbone: BackboneConfig = field(default_factory=BackboneConfig)
+    patch_size: int = 4  # 4x4 patches of the 1/4-resolution feature map: 256 image tokens at 256²
+    dim: int = 192
+    depth: int = 12
+    heads: int = 8
+    mlp_ratio: int = 3
+    position: str = "sine-full"  # sine-full: re-added before every layer; sine: once; none: "w/o PE" ablation
+    scale_with_head: bool = True  # attention scale head_dim^-0.5; the authors' Stem model uses dim^-0.5
+    mask_image_to_motion: bool = False  # authors' FIX_IMG2MOTION_ATTENTION: image tokens ignore motion tokens
+    normalize_input: bool = False  # authors' DATA_PREPROCESS: ImageNet mean/std before the backbone
+
+
+@dataclass(frozen=True)
+class DenseMotionConfig:
+    block_expansion: int = 64
+    max_features: int = 1024
+    num_blocks: int = 5
+    scale: float = 0.25  # motion at 1/4 resolution
+    kp_variance: float = 0.01  # Gaussian heatmaps with sigma 0.1 in [-1, 1] coordinates
+    occlusion: bool = True
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    block_expansion: int = 64
+    max_features: int = 512
+    num_down_blocks: int = 2
+    num_bottleneck_blocks: int = 6
+    skips: bool = True  # warped encoder skips + final compositing (authors' vox/taichi); False is plain FOMM
+
+
+@dataclass(frozen=True)
+class BackgroundConfig:
+    kind: str = "none"  # "none" | "affine" | "shift" | "perspective": MRAA's background motion predictor
+    block_expansion: int = 32
+    max_features: int = 1024
+    num_blocks: int = 5
+
+
+@dataclass(frozen=True)
+class DiscriminatorConfig:
+    scales: tuple[float, ...] = (1.0,)
+    block_expansion: int = 32
+    max_features: int = 512
+    num_blocks: int = 4
+    spectral_norm: bool = True
+    use_kp: bool = False
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    frame_size: tuple[int, int] = (256, 256)  # (H, W)
+    num_channels: int = 3
+    num_kp: int = 10  # K
+    estimate_jacobian: bool = True
+    estimator: EstimatorConfig = field(default_factory=EstimatorConfig)
+    dense_motion: DenseMotionConfig = field(default_factory=DenseMotionConfig)
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    background: BackgroundConfig = field(default_factory=BackgroundConfig)
+    discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
+
+
+# ---------------------------------------------------------------------------------------------------- data
+@dataclass(frozen=True)
+class JitterConfig:
+    brightness: float = 0.1
+    contrast: float = 0.1
+    saturation: float = 0.1
+    hue: float = 0.1
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    horizontal_flip: bool = True
+    time_flip: bool = True
+    rotation: float = 0.0  # degrees, uniform in ±rotation
+    resize_ratio: tuple[float, ...] = ()  # (low, high) or () for none
+    crop: tuple[int, ...] = ()  # (H, W) or () for none
+    jitter: JitterConfig = field(default_factory=JitterConfig)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    root: str = ""
+    train_list: str = ""  # the authors' train_list_*.txt, one `clip/frame.png` a line; "" reads every frame
+    test_list: str = ""
+    id_sampling: bool = True  # one sample per identity (the clip-name prefix before the first '#')
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+
+
+# ---------------------------------------------------------------------------------------------------- training
+@dataclass(frozen=True)
+class TransformConfig:
+    sigma_affine: float = 0.05
+    sigma_tps: float = 0.005
+    points_tps: int = 5
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    perceptual: tuple[float, ...] = (10.0, 10.0, 10.0, 10.0, 10.0)  # relu1_1 ... relu5_1 of VGG19
+    equivariance_value: float = 10.0
+    equivariance_jacobian: float = 10.0
+    background_mask: float = 0.0  # Eq. (11); 1 in the authors' taichi config
+    mask_concentration: float = 0.0  # Eq. (12); 1 in the authors' taichi config
+    generator_gan: float = 0.0
+    discriminator_gan: float = 0.0
+    feature_matching: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 100
+    repeats: int = 150
+    milestones: tuple[int, ...] = (60, 90)  # MultiStepLR x0.1, stepped per epoch
+    lr_generator: float = 2e-4
+    lr_estimator: float = 2e-4
+    lr_discriminator: float = 2e-4
+    lr_background: float = 2e-4
+    batch_size: int = 64  # global; divided by the world size under DDP
+    scales: tuple[float, ...] = (1.0, 0.5, 0.25, 0.125)  # perceptual pyramid
+    clip_estimator: float = 1.0  # grad-norm clip of the motion estimator; 0 turns it off
+    clip_generator: float = 0.0
+    clip_background: float = 0.0
+    checkpoint_every: int = 1000  # steps
+    perceptual_backbone: str = "vgg19"  # "vgg19" | "none"
+    perceptual_weights: str = ""  # local torchvision vgg19-dcbb9e9d.pth
+    transform: TransformConfig = field(default_factory=TransformConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+
+
+# ---------------------------------------------------------------------------------------------------- animation
+@dataclass(frozen=True)
+class AnimateConfig:
+    relative: bool = True  # relative movement against the first driving frame
+    relative_jacobian: bool = True
+    adapt_scale: bool = False
+
+
+@dataclass(frozen=True)
+class Config:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    animate: AnimateConfig = field(default_factory=AnimateConfig)
+
+
+# ---------------------------------------------------------------------------------------------------- strict I/O
+def config_from_dict(cls: type, data: Any, where: str = "", source: str = "<dict>") -> Any:
+    """Builds dataclass `cls` from nested dicts, refusing unknown keys and ill-typed values."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: {where or 'top level'} must be a mapping, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in fields(cls)}
+    for key in data:
+        if key not in names:
+            raise ConfigError(f"{source}: unknown key {_join(where, key)!r}")
+    values = {key: _coerce(hints[key], value, _join(where, key), source) for key, value in data.items()}
+    return cls(**values)
+
+
+def _join(where: str, key: Any) -> str:
+    return f"{where}.{key}" if where else str(key)
+
+
+def _coerce(hint: Any, value: Any, where: str, source: str) -> Any:
+    origin = typing.get_origin(hint)
+    if is_dataclass(hint):
+        return config_from_dict(hint, {} if value is None else value, where, source)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in typing.get_args(hint):
+            return None
+        return _coerce(next(a for a in typing.get_args(hint) if a is not type(None)), value, where, source)
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{source}: {where} must be a list, got {value!r}")
+        args = typing.get_args(hint)
+        item_types = [args[0]] * len(value) if args[-1] is Ellipsis else list(args)
+        if len(item_types) != len(value):
+            raise ConfigError(f"{source}: {where} must have {len(item_types)} items, got {len(value)}")
+        return tuple(_coerce(t, v, f"{where}[{i}]", source) for i, (t, v) in enumerate(zip(item_types, value)))
+    return _scalar(hint, value, where, source)
+
+
+def _scalar(hint: type, value: Any, where: str, source: str) -> Any:
+    if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if hint is float and isinstance(value, str):  # PyYAML reads `2e-4` (no dot) as a string
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    if isinstance(value, hint) and not (hint is int and isinstance(value, bool)):
+        return value
+    raise ConfigError(f"{source}: {where} must be {hint.__name__}, got {value!r}")
+
+
+def config_to_dict(config: Any) -> dict:
+    """Nested plain dict (tuples as lists) of a config dataclass: what YAML and checkpoints store."""
+    return _plain(asdict(config))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def dump_config(config: Config) -> str:
+    return yaml.safe_dump(config_to_dict(config), sort_keys=False)
+
+
+def replace(config: Any, **changes: Any) -> Any:
+    return dataclasses.replace(config, **changes)
+
+
+def list_presets() -> list[str]:
+    return sorted(p.stem for p in PRESETS_DIR.glob("*.yaml"))
+
+
+def load_config(name_or_path: str | Path) -> Config:
+    """A preset name (`motrans-vox256`), our YAML file, or an authors' MTIA YAML file, into a `Config`."""
+    path = Path(name_or_path)
+    if not path.suffix and (PRESETS_DIR / f"{path.name}.yaml").is_file():
+        path = PRESETS_DIR / f"{path.name}.yaml"
+    if not path.is_file():
+        known = ", ".join(list_presets())
+        raise ConfigError(f"{name_or_path}: no such config file or preset (presets: {known})")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
+    return config_from_data(data or {}, str(path))
+
+
+def config_from_data(data: dict, source: str) -> Config:
+    """Our layout (`model:`, `train:`, ...) or the authors' (`model_params:`, `MODEL:`, ...).
+
+    Ours may start with `base: <preset or path>`: the file then only states what it changes.
+    """
+    from .authors_config import is_authors_config, translate
+
+    if isinstance(data, dict) and is_authors_config(data):
+        data = translate(data, source)
+    if isinstance(data, dict) and "base" in data:
+        data = dict(data)
+        base = data.pop("base")
+        if not isinstance(base, str):
+            raise ConfigError(f"{source}: base must be a preset name or a path, got {base!r}")
+        data = merge(config_to_dict(load_config(_resolve_base(base, source))), data)
+    return config_from_dict(Config, data, source=source)
+
+
+def _resolve_base(base: str, source: str) -> str:
+    relative = Path(source).parent / base
+    return str(relative) if relative.is_file() else base
+
+
+def merge(base: dict, override: dict) -> dict:
+    """Deep merge of nested dicts; `override` wins, leaf by leaf."""
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out

@@ -1,0 +1,54 @@
+"""The models of Figure 1. `build_model(config)` builds an `Animator` around the config's motion estimator."""
+
+from __future__ import annotations
+
+import math
+
+from torch import nn
+
+from ..config import ModelConfig
+from ..errors import ConfigError
+from .animator import Animator
+from .discriminator import MultiScaleDiscriminator
+from .estimators.motrans import MotionTransformer
+from .motion import Animation, Flow, Motion
+
+ESTIMATORS = {"motrans": MotionTransformer}
+
+
+def list_models() -> list[str]:
+    """The motion estimators `build_model` knows."""
+    return sorted(ESTIMATORS)
+
+
+def build_estimator(config: ModelConfig) -> nn.Module:
+    method = config.estimator.method
+    if method not in ESTIMATORS:
+        raise ConfigError(f"unknown estimator method {method!r} (known: {', '.join(list_models())})")
+    _check_sizes(config)
+    return ESTIMATORS[method](config.estimator, config.num_kp, config.frame_size, config.estimate_jacobian)
+
+
+def build_model(config: ModelConfig) -> Animator:
+    """A freshly initialised Animator (estimator, optional background, dense motion, generator)."""
+    return Animator(config, build_estimator(config))
+
+
+def build_discriminator(config: ModelConfig) -> MultiScaleDiscriminator:
+    return MultiScaleDiscriminator(config.discriminator, config.num_channels, config.num_kp,
+                                   config.dense_motion.kp_variance)
+
+
+def _check_sizes(config: ModelConfig) -> None:
+    h, w = config.frame_size
+    # HRNet halves the 1/4 map twice more; tokens are patches of it; the hourglass halves the motion grid.
+    unit = math.lcm(4 * config.estimator.patch_size, 16 if config.estimator.backbone.kind == "hrnet" else 4,
+                    int(round(1 / config.dense_motion.scale)) * 2**config.dense_motion.num_blocks,
+                    2**config.generator.num_down_blocks)
+    for name, value in (("height", h), ("width", w)):
+        if value % unit:
+            raise ConfigError(f"model.frame_size {name} {value} must be divisible by {unit}")
+
+
+__all__ = ["Animator", "Animation", "Flow", "Motion", "ESTIMATORS", "build_model", "build_estimator",
+           "build_discriminator", "list_models"]

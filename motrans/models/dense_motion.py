@@ -1,0 +1,60 @@
+"""Dense motion (the "mask estimator" of Fig. 1): sparse part motions -> masks, deformation (Eq. 2), occlusion.
+
+At the h×w motion grid (1/4 of the frame): the source is warped by each of the K part motions (Eq. 1) and the
+background motion; an hourglass sees those K+1 warped sources with the driving − source heatmaps, and predicts
+K+1 softmax masks that blend the motions into one deformation, plus a sigmoid occlusion map.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..config import DenseMotionConfig
+from .backbones.hourglass import Hourglass
+from .geometry import background_motion, coordinate_grid, gaussian_heatmaps, part_motions
+from .layers import AntiAliasDownsample
+from .motion import Flow, Motion
+
+
+class DenseMotion(nn.Module):
+    def __init__(self, config: DenseMotionConfig, num_kp: int, num_channels: int = 3):
+        super().__init__()
+        self.config, self.num_kp = config, num_kp
+        in_features = (num_kp + 1) * (num_channels + 1)  # per part: 1 heatmap + the warped source
+        self.hourglass = Hourglass(config.block_expansion, in_features, config.num_blocks, config.max_features)
+        self.mask = nn.Conv2d(self.hourglass.out_features, num_kp + 1, 7, padding=3)
+        self.occlusion = nn.Conv2d(self.hourglass.out_features, 1, 7, padding=3) if config.occlusion else None
+        self.downsample = AntiAliasDownsample(num_channels, config.scale) if config.scale != 1 else None
+
+    def shrink(self, source: Tensor) -> Tensor:
+        """(B, C, H, W) -> (B, C, h, w): the source at the motion grid; cacheable across driving frames."""
+        return source if self.downsample is None else self.downsample(source)
+
+    def forward(self, source_small: Tensor, source: Motion, driving: Motion, background: Tensor | None = None) -> Flow:
+        """source_small (B, C, h, w) from `shrink`; background (B, 3, 3) or None -> Flow at h×w."""
+        b, _, h, w = source_small.shape
+        grid = coordinate_grid(h, w, source_small.dtype, source_small.device)
+        motions = torch.cat([background_motion(grid, b, background), part_motions(grid, source, driving)], 1)
+        deformed = self.warp_parts(source_small, motions)  # (B, K+1, C, h, w)
+        features = self.hourglass(torch.cat([self.heatmaps(source, driving, h, w), deformed], 2).view(b, -1, h, w))
+        logits = self.mask(features)
+        mask = F.softmax(logits, dim=1)  # (B, K+1, h, w)
+        # Eq. (2): Σ_k M_k · T_k, summed over parts with the motion's (x, y) as a channel pair.
+        deformation = (motions.permute(0, 1, 4, 2, 3) * mask.unsqueeze(2)).sum(dim=1).permute(0, 2, 3, 1)
+        occlusion = torch.sigmoid(self.occlusion(features)) if self.occlusion is not None else None
+        return Flow(deformation, mask, logits, deformed, occlusion)
+
+    def heatmaps(self, source: Motion, driving: Motion, h: int, w: int) -> Tensor:
+        """Driving − source Gaussians, with a zero map first for the background: (B, K+1, 1, h, w)."""
+        variance = self.config.kp_variance
+        maps = gaussian_heatmaps(driving.kp, h, w, variance) - gaussian_heatmaps(source.kp, h, w, variance)
+        return torch.cat([torch.zeros_like(maps[:, :1]), maps], dim=1).unsqueeze(2)
+
+    def warp_parts(self, source_small: Tensor, motions: Tensor) -> Tensor:
+        """Source (B, C, h, w) warped by each motion (B, K+1, h, w, 2) -> (B, K+1, C, h, w)."""
+        b, parts, h, w, _ = motions.shape
+        repeated = source_small.unsqueeze(1).expand(b, parts, *source_small.shape[1:]).reshape(b * parts, -1, h, w)
+        warped = F.grid_sample(repeated, motions.reshape(b * parts, h, w, 2), align_corners=False)
+        return warped.view(b, parts, -1, h, w)

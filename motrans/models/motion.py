@@ -1,0 +1,48 @@
+"""What flows between the boxes of Figure 1, and the shape vocabulary used everywhere.
+
+Glossary
+    B  batch            T  frames            K  motion parts (keypoints)    C  image channels (3)
+    H×W  image size     h×w  motion grid (H×W times `dense_motion.scale`)
+    N  image tokens     D  transformer width
+Coordinates are (x, y) in [-1, 1] at pixel centres, x along the width (the FOMM convention).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import Tensor
+
+
+@dataclass
+class Motion:
+    """What a motion estimator says about one image: K parts, each a keypoint and a local affine."""
+
+    kp: Tensor  # (B, K, 2), (x, y) in [-1, 1]
+    jacobian: Tensor | None = None  # (B, K, 2, 2), the affine A_k; None for methods without one
+
+    def detach(self) -> "Motion":
+        return Motion(self.kp.detach(), None if self.jacobian is None else self.jacobian.detach())
+
+    def __getitem__(self, index) -> "Motion":
+        return Motion(self.kp[index], None if self.jacobian is None else self.jacobian[index])
+
+
+@dataclass
+class Flow:
+    """Dense motion from the driving frame back to the source (Eq. 2), at the h×w motion grid."""
+
+    deformation: Tensor  # (B, h, w, 2): where each driving pixel samples the source
+    mask: Tensor  # (B, K+1, h, w): softmax part masks, channel 0 is the background
+    mask_logits: Tensor  # (B, K+1, h, w)
+    sparse_deformed: Tensor  # (B, K+1, C, h, w): the source warped by each part's motion
+    occlusion: Tensor | None = None  # (B, 1, h, w) in [0, 1]; 1 = visible in the source
+
+
+@dataclass
+class Animation:
+    """The generator's result for one batch of driving frames."""
+
+    prediction: Tensor  # (B, C, H, W) in [0, 1]
+    deformed: Tensor  # (B, C, H, W): the source warped by the dense flow
+    flow: Flow
