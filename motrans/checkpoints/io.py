@@ -10,6 +10,7 @@ import json
 import os
 import pickle
 import tempfile
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Callable
@@ -53,17 +54,27 @@ def is_safetensors(path: Path) -> bool:
 
 def read_pickle(path: Path) -> dict:
     """torch.load with weights_only=True on CPU; any failure is one CheckpointError naming the file."""
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"{path}: empty file, not a checkpoint")
     try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns about pickle protocols before refusing anyway
+            data = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
-        reason = str(error).splitlines()[0] if "Weights only load failed" not in str(error) else \
-            "it holds Python objects or code that a weights-only load refuses to run"
-        raise CheckpointError(f"{path}: refused: {reason}") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as error:
-        raise CheckpointError(f"{path}: not a readable checkpoint ({str(error).splitlines()[0]})") from None
+        if "Weights only load failed" in str(error):
+            raise CheckpointError(f"{path}: refused: not a plain weights file; it may carry code, which a "
+                                  "weights-only load never runs") from None
+        raise CheckpointError(f"{path}: not a readable checkpoint ({_first_line(error)})") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, KeyError, TypeError, IndexError) as error:
+        raise CheckpointError(f"{path}: not a readable checkpoint ({_first_line(error)})") from None
     if not isinstance(data, dict):
         raise CheckpointError(f"{path}: not a checkpoint (holds a {type(data).__name__}, not a dict)")
     return data
+
+
+def _first_line(error: Exception) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def read_safetensors(path: Path) -> tuple[dict[str, Tensor], dict[str, str]]:
@@ -90,7 +101,7 @@ def write_safetensors(path: str | Path, state: dict[str, Tensor], config: dict, 
 def check_finite(state: dict[str, Tensor], path: Path | str) -> None:
     """NaN or Inf weights make every frame garbage: refuse them at load, naming the first bad tensor."""
     for key, value in state.items():
-        if value.is_floating_point() and not torch.isfinite(value).all():
+        if value.is_floating_point() and not value.is_meta and not torch.isfinite(value).all():
             raise CheckpointError(f"{path}: weight {key!r} holds NaN or Inf values")
 
 

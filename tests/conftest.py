@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from motrans.config import load_config
+
+TESTS = Path(__file__).parent
+REPO = TESTS.parent
+SHARED = REPO.parent / "shared"
+REFERENCE = SHARED / "reference"
+DATA = SHARED / "data"
+TINY = TESTS / "tiny.yaml"
+
+
+@pytest.fixture
+def tiny_config():
+    return load_config(TINY)
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+
+
+def read_key_list(path: Path) -> dict[str, tuple[int, ...]]:
+    """`name (d0,d1,...)` per line, as in ../shared/reference/keys/."""
+    shapes = {}
+    for line in path.read_text().splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, shape = line.rsplit(" ", 1)
+        inner = shape.strip("()")
+        shapes[name] = tuple(int(d) for d in inner.split(",") if d.strip())
+    return shapes
+
+
+def authors_checkpoint(config_name: str, fill=torch.randn) -> dict:
+    """An authors'-layout checkpoint dict with tensors of the shapes in the released key lists."""
+    out = {}
+    for entry in ("generator", "kp_detector", "bg_predictor", "discriminator"):
+        path = REFERENCE / "keys" / f"mtia_{config_name}_{entry}.txt"
+        if path.is_file():
+            out[entry] = {k: _tensor(k, s, fill) for k, s in read_key_list(path).items()}
+    out["epoch"] = 99
+    return out
+
+
+def _tensor(key: str, shape: tuple[int, ...], fill) -> torch.Tensor:
+    if key.endswith("num_batches_tracked"):
+        return torch.tensor(7)
+    if key.endswith("running_var"):
+        return torch.rand(shape) + 0.5
+    return fill(shape) * 0.02

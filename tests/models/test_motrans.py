@@ -1,0 +1,55 @@
+import torch
+
+from motrans.config import replace
+from motrans.models import build_estimator
+from motrans.models.estimators.motrans import sine_position
+
+
+def _estimator(config, **changes):
+    return build_estimator(replace(config.model, estimator=replace(config.model.estimator, **changes))).eval()
+
+
+def test_affine_head_is_identity_at_init(tiny_config):
+    motion = _estimator(tiny_config)(torch.rand(3, 3, 64, 64))
+    assert torch.equal(motion.jacobian, torch.eye(2).expand(3, 4, 2, 2))
+
+
+def test_two_k_motion_tokens_and_frozen_position(tiny_config):
+    est = _estimator(tiny_config)
+    assert est.motion_tokens.shape == (1, 8, 32)  # K keypoint tokens + K affine tokens
+    assert est.position.shape == (1, 16, 32) and not est.position.requires_grad  # (64/4/4)² tokens
+
+
+def test_sine_position_layout():
+    pos = sine_position(2, 3, 8)[0]  # (6, 8): y features (4) then x features (4)
+    assert pos.shape == (6, 8)
+    assert torch.equal(pos[0, :4], pos[2, :4])  # same row, same y features
+    assert torch.equal(pos[0, 4:], pos[3, 4:])  # same column, same x features
+    assert torch.allclose(pos[:, 0::2] ** 2 + pos[:, 1::2] ** 2, torch.ones(6, 4), atol=1e-6)
+
+
+def test_position_matters_and_can_be_turned_off(tiny_config):
+    image = torch.rand(1, 3, 64, 64)
+    full, once, none = (_estimator(tiny_config, position=p) for p in ("sine-full", "sine", "none"))
+    once.load_state_dict(full.state_dict())
+    state = {k: v for k, v in full.state_dict().items() if k != "position"}
+    none.load_state_dict(state, strict=True)
+    with torch.no_grad():
+        outs = [m.image_tokens(image) for m in (full, once, none)]
+        kps = [m(image).kp for m in (full, once, none)]
+    assert torch.equal(outs[0], outs[1]) and not torch.allclose(outs[0], outs[2])
+    assert not torch.allclose(kps[0], kps[1]) and not torch.allclose(kps[0], kps[2])
+
+
+def test_masked_image_to_motion_attention_changes_tokens(tiny_config):
+    image = torch.rand(1, 3, 64, 64)
+    plain, masked = _estimator(tiny_config), _estimator(tiny_config, mask_image_to_motion=True)
+    masked.load_state_dict(plain.state_dict())
+    with torch.no_grad():
+        assert not torch.allclose(plain(image).kp, masked(image).kp)
+
+
+def test_stem_backbone(tiny_config):
+    est = _estimator(tiny_config, backbone=replace(tiny_config.model.estimator.backbone, kind="stem"))
+    assert est.patch_embedding.in_features == 256 * 16
+    assert est(torch.rand(1, 3, 64, 64)).kp.shape == (1, 4, 2)

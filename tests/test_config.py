@@ -1,0 +1,81 @@
+import pytest
+import yaml
+
+from motrans.config import Config, config_from_data, config_to_dict, dump_config, list_presets, load_config
+from motrans.errors import ConfigError
+
+from .conftest import REFERENCE, TINY
+
+
+def test_defaults_are_the_papers_main_setting():
+    model = Config().model
+    assert model.num_kp == 10 and model.frame_size == (256, 256)
+    assert model.estimator.depth == 12 and model.estimator.dim == 192 and model.estimator.heads == 8
+    assert model.estimator.position == "sine-full" and model.estimator.backbone.width == 32
+
+
+@pytest.mark.parametrize("name", ["voxceleb1", "taichi256", "ted384", "mgif256"])
+def test_every_authors_yaml_loads(name):
+    config = load_config(REFERENCE / "mtia_configs" / f"{name}.yaml")
+    assert config.model.num_kp == 10
+    assert config.model.frame_size == ((384, 384) if name == "ted384" else (256, 256))
+    assert config.model.generator.skips == (name in ("voxceleb1", "taichi256"))
+    assert (config.model.background.kind == "affine") == (name == "taichi256")
+
+
+@pytest.mark.parametrize("ours, theirs", [("motrans-vox256", "voxceleb1"), ("motrans-taichi256", "taichi256"),
+                                          ("motrans-ted384", "ted384"), ("motrans-mgif256", "mgif256")])
+def test_presets_equal_the_authors_files_but_for_paths(ours, theirs):
+    a, b = config_to_dict(load_config(ours)), config_to_dict(load_config(REFERENCE / "mtia_configs" / f"{theirs}.yaml"))
+    for config in (a, b):
+        config["data"].update(root="", train_list="", test_list="")
+        config["model"]["estimator"]["backbone"]["pretrained"] = ""
+    assert a == b
+
+
+@pytest.mark.parametrize("name", list_presets())
+def test_every_preset_round_trips(name):
+    config = load_config(name)
+    assert config_from_data(yaml.safe_load(dump_config(config)), "<dump>") == config
+
+
+def test_round_trip_through_yaml(tmp_path):
+    config = load_config(TINY)
+    path = tmp_path / "c.yaml"
+    path.write_text(dump_config(config))
+    assert load_config(path) == config
+
+
+def test_unknown_key_names_key_and_file(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("model:\n  estimator:\n    detph: 4\n")
+    with pytest.raises(ConfigError, match=r"bad\.yaml.*model\.estimator\.detph"):
+        load_config(path)
+
+
+def test_ill_typed_value_names_key_and_file(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("model:\n  num_kp: ten\n")
+    with pytest.raises(ConfigError, match=r"bad\.yaml.*model\.num_kp must be int"):
+        load_config(path)
+
+
+def test_unknown_key_in_an_authors_file(tmp_path):
+    data = yaml.safe_load((REFERENCE / "mtia_configs" / "voxceleb1.yaml").read_text())
+    data["model_params"]["generator_params"]["skip"] = True
+    path = tmp_path / "typo.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError, match=r"typo\.yaml.*model_params\.generator_params\.skip"):
+        load_config(path)
+
+
+def test_missing_config_lists_presets():
+    with pytest.raises(ConfigError, match="motrans-vox256"):
+        load_config("no-such-preset")
+
+
+def test_ablation_presets_change_only_their_field():
+    base = config_to_dict(load_config("motrans-taichi256"))
+    depth4 = config_to_dict(load_config("motrans-taichi256-depth4"))
+    base["model"]["estimator"]["depth"] = 4
+    assert base == depth4
