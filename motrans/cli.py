@@ -35,10 +35,45 @@ def cmd_convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_animate(args: argparse.Namespace) -> int:
+    from .animate import AnimateOptions, animate_video
+
+    options = AnimateOptions(mode=args.mode, adapt_scale=args.adapt_scale, find_best_frame=args.find_best_frame,
+                             batch_size=args.batch_size, fit=args.fit, fps=args.fps, audio=not args.no_audio,
+                             side_by_side=args.side_by_side)
+    animate_video(args.source, args.driving, args.output, args.checkpoint, config=args.config, device=args.device,
+                  dtype=args.dtype, options=options)
+    return 0
+
+
+def add_animate(commands) -> None:
+    p = commands.add_parser("animate", help="animate a source image with a driving video")
+    p.add_argument("--checkpoint", help="ours (.safetensors) or the authors' .pth.tar (with --config)")
+    p.add_argument("--config", help="YAML or preset for an authors' checkpoint")
+    p.add_argument("--source", "--source_image", required=True, help="the image to animate")
+    p.add_argument("--driving", "--driving_video", required=True, help="a video, or a directory of PNG/JPG frames")
+    p.add_argument("--output", "--result_video", required=True, help="OUT.mp4, OUT.gif or a directory/")
+    p.add_argument("--mode", choices=["relative", "absolute"], default="relative")
+    p.add_argument("--relative", dest="mode", action="store_const", const="relative", help=argparse.SUPPRESS)
+    p.add_argument("--adapt-scale", "--adapt_scale", action="store_true", help="scale movement by keypoint hull area")
+    p.add_argument("--find-best-frame", "--find_best_frame", action="store_true",
+                   help="start relative motion from the driving frame closest to the source's pose")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
+    p.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
+    p.add_argument("--batch-size", type=int, default=4, help="driving frames per forward pass")
+    p.add_argument("--fit", default="crop", choices=["crop", "pad", "stretch"], help="how inputs reach the model size")
+    p.add_argument("--fps", type=float, help="output frame rate (default: the driving video's)")
+    p.add_argument("--no-audio", action="store_true", help="do not copy the driving video's audio")
+    p.add_argument("--side-by-side", action="store_true", help="write source | driving | result")
+    p.set_defaults(run=cmd_animate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motrans", description="Unsupervised image animation (MoTrans).")
     parser.add_argument("--version", action="version", version=f"motrans {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
+
+    add_animate(commands)
 
     info = commands.add_parser("info", help="parameters and MACs per component, as the paper counts them")
     info.add_argument("--config", required=True, help="a preset name or a YAML file (ours or the authors')")

@@ -1,4 +1,4 @@
-"""`load_model()`: any supported checkpoint file into a ready Animator; conversion to our safetensors format.
+"""`load_model()`: any supported checkpoint file into a ready AnimationModel; conversion to our safetensors format.
 
 Layouts: our safetensors (config inside), our training checkpoints, and the authors' MTIA `.pth.tar` (which needs
 its YAML: their vox and mgif files have the same shapes and differ in `skips` only).
@@ -14,7 +14,7 @@ from torch import Tensor, nn
 
 from ..config import Config, config_from_data, config_to_dict, list_presets, load_config
 from ..errors import CheckpointError, ConfigError
-from ..models import Animator, build_discriminator, build_model
+from ..models import AnimationModel, build_discriminator, build_model
 from . import mtia
 from .io import check_finite, config_metadata, read_pickle, read_safetensors, write_safetensors, is_safetensors
 
@@ -27,7 +27,7 @@ class Checkpoint:
     """A checkpoint read into our key names, with the config that goes with it."""
 
     config: Config
-    state: dict[str, Tensor]  # Animator keys, plus `discriminator.*` when the file has one
+    state: dict[str, Tensor]  # AnimationModel keys, plus `discriminator.*` when the file has one
     layout: str  # "motrans" | "mtia"
     path: Path
 
@@ -57,8 +57,8 @@ def read_checkpoint(path: str | Path, config: Config | str | Path | None = None)
 
 
 def load_model(path: str | Path, config: Config | str | Path | None = None, device: str | torch.device = "cpu",
-               dtype: torch.dtype = torch.float32) -> Animator:
-    """A checkpoint file -> Animator in eval mode, every weight checked (strict keys and shapes, finite)."""
+               dtype: torch.dtype = torch.float32) -> AnimationModel:
+    """A checkpoint file -> AnimationModel in eval mode, every weight checked (strict keys and shapes, finite)."""
     checkpoint = read_checkpoint(path, config)
     model = build_model(checkpoint.config.model)
     load_strict(model, checkpoint)
@@ -66,13 +66,13 @@ def load_model(path: str | Path, config: Config | str | Path | None = None, devi
 
 
 def split_state(state: dict[str, Tensor]) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
-    """(Animator state, discriminator state without its prefix)."""
+    """(AnimationModel state, discriminator state without its prefix)."""
     model = {k: v for k, v in state.items() if not k.startswith("discriminator.")}
     disc = {k[len("discriminator."):]: v for k, v in state.items() if k.startswith("discriminator.")}
     return model, disc
 
 
-def check_fits(model: Animator, checkpoint: Checkpoint) -> None:
+def check_fits(model: AnimationModel, checkpoint: Checkpoint) -> None:
     """Strict key and shape check with one clear error: the first offending keys, and which known config fits."""
     check_finite(checkpoint.state, checkpoint.path)
     model_state, disc_state = split_state(checkpoint.state)
@@ -86,8 +86,8 @@ def check_fits(model: Animator, checkpoint: Checkpoint) -> None:
                               f"({_fitting_hint(checkpoint.state)})")
 
 
-def load_strict(model: Animator, checkpoint: Checkpoint, discriminator: nn.Module | None = None) -> None:
-    """Checks, then loads the Animator (and the discriminator, when given and stored) with strict=True."""
+def load_strict(model: AnimationModel, checkpoint: Checkpoint, discriminator: nn.Module | None = None) -> None:
+    """Checks, then loads the AnimationModel (and the discriminator, when given and stored) with strict=True."""
     check_fits(model, checkpoint)
     model_state, disc_state = split_state(checkpoint.state)
     model.load_state_dict(model_state, strict=True)

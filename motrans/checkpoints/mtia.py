@@ -1,4 +1,4 @@
-"""The authors' MTIA checkpoint layout (`*.pth.tar`): an exhaustive key map onto our Animator.
+"""The authors' MTIA checkpoint layout (`*.pth.tar`): an exhaustive key map onto our AnimationModel.
 
 Their file holds `generator` (with `dense_motion_network` inside), `kp_detector`, optionally `bg_predictor`,
 `discriminator`, optimizer states and `epoch`. We flatten the model entries with their name as prefix and rename
@@ -71,7 +71,7 @@ def rename(key: str) -> str:
 
 
 def convert(checkpoint: dict) -> dict[str, Tensor]:
-    """The authors' checkpoint dict -> our state dict (Animator keys plus `discriminator.*`)."""
+    """The authors' checkpoint dict -> our state dict (AnimationModel keys plus `discriminator.*`)."""
     return {rename(key): value for key, value in flatten(checkpoint).items()}
 
 

@@ -1,4 +1,4 @@
-"""The models of Figure 1. `build_model(config)` builds an `Animator` around the config's motion estimator."""
+"""The models of Figure 1. `build_model(config)` builds an `AnimationModel` around the config's motion estimator."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from torch import nn
 
 from ..config import ModelConfig
 from ..errors import ConfigError
-from .animator import Animator
+from .animator import AnimationModel
 from .discriminator import MultiScaleDiscriminator
 from .estimators.motrans import MotionTransformer
 from .motion import Animation, Flow, Motion
@@ -29,9 +29,9 @@ def build_estimator(config: ModelConfig) -> nn.Module:
     return ESTIMATORS[method](config.estimator, config.num_kp, config.frame_size, config.estimate_jacobian)
 
 
-def build_model(config: ModelConfig) -> Animator:
-    """A freshly initialised Animator (estimator, optional background, dense motion, generator)."""
-    return Animator(config, build_estimator(config))
+def build_model(config: ModelConfig) -> AnimationModel:
+    """A freshly initialised AnimationModel (estimator, optional background, dense motion, generator)."""
+    return AnimationModel(config, build_estimator(config))
 
 
 def build_discriminator(config: ModelConfig) -> MultiScaleDiscriminator:
@@ -50,5 +50,5 @@ def _check_sizes(config: ModelConfig) -> None:
             raise ConfigError(f"model.frame_size {name} {value} must be divisible by {unit}")
 
 
-__all__ = ["Animator", "Animation", "Flow", "Motion", "ESTIMATORS", "build_model", "build_estimator",
+__all__ = ["AnimationModel", "Animation", "Flow", "Motion", "ESTIMATORS", "build_model", "build_estimator",
            "build_discriminator", "list_models"]

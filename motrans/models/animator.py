@@ -11,7 +11,7 @@ from .generator import Generator, warp
 from .motion import Animation, Motion
 
 
-class Animator(nn.Module):
+class AnimationModel(nn.Module):
     """source, driving (B, C, H, W) in [0, 1] -> Animation(prediction (B, C, H, W), deformed, flow)."""
 
     def __init__(self, config: ModelConfig, estimator: nn.Module):

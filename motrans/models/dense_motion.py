@@ -13,7 +13,7 @@ from torch import Tensor, nn
 
 from ..config import DenseMotionConfig
 from .backbones.hourglass import Hourglass
-from .geometry import background_motion, coordinate_grid, gaussian_heatmaps, part_motions
+from .geometry import background_motion, coordinate_grid, full_precision, gaussian_heatmaps, part_motions
 from .layers import AntiAliasDownsample
 from .motion import Flow, Motion
 
@@ -35,16 +35,19 @@ class DenseMotion(nn.Module):
     def forward(self, source_small: Tensor, source: Motion, driving: Motion, background: Tensor | None = None) -> Flow:
         """source_small (B, C, h, w) from `shrink`; background (B, 3, 3) or None -> Flow at h×w."""
         b, _, h, w = source_small.shape
-        grid = coordinate_grid(h, w, source_small.dtype, source_small.device)
-        motions = torch.cat([background_motion(grid, b, background), part_motions(grid, source, driving)], 1)
-        deformed = self.warp_parts(source_small, motions)  # (B, K+1, C, h, w)
-        features = self.hourglass(torch.cat([self.heatmaps(source, driving, h, w), deformed], 2).view(b, -1, h, w))
+        with full_precision(source_small):
+            grid = coordinate_grid(h, w, torch.float32, source_small.device)
+            motions = torch.cat([background_motion(grid, b, background), part_motions(grid, source, driving)], 1)
+            deformed = self.warp_parts(source_small.float(), motions)  # (B, K+1, C, h, w)
+            heatmaps = self.heatmaps(source, driving, h, w)
+        features = self.hourglass(torch.cat([heatmaps, deformed], 2).view(b, -1, h, w))
         logits = self.mask(features)
-        mask = F.softmax(logits, dim=1)  # (B, K+1, h, w)
-        # Eq. (2): Σ_k M_k · T_k, summed over parts with the motion's (x, y) as a channel pair.
-        deformation = (motions.permute(0, 1, 4, 2, 3) * mask.unsqueeze(2)).sum(dim=1).permute(0, 2, 3, 1)
         occlusion = torch.sigmoid(self.occlusion(features)) if self.occlusion is not None else None
-        return Flow(deformation, mask, logits, deformed, occlusion)
+        with full_precision(logits):
+            mask = F.softmax(logits.float(), dim=1)  # (B, K+1, h, w)
+            # Eq. (2): Σ_k M_k · T_k, summed over parts with the motion's (x, y) as a channel pair.
+            deformation = (motions.permute(0, 1, 4, 2, 3) * mask.unsqueeze(2)).sum(dim=1).permute(0, 2, 3, 1)
+        return Flow(deformation, mask, logits, deformed, None if occlusion is None else occlusion.float())
 
     def heatmaps(self, source: Motion, driving: Motion, h: int, w: int) -> Tensor:
         """Driving − source Gaussians, with a zero map first for the background: (B, K+1, 1, h, w)."""

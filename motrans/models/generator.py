@@ -12,16 +12,18 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..config import GeneratorConfig
+from .geometry import full_precision
 from .layers import DownBlock, ResBlock, SameBlock, UpBlock
 from .motion import Flow
 
 
 def warp(features: Tensor, deformation: Tensor) -> Tensor:
     """Backward-warps (B, C, H', W') by a (B, h, w, 2) deformation, first resized bilinearly to H'×W'."""
-    if deformation.shape[1:3] != features.shape[2:]:
-        deformation = F.interpolate(deformation.permute(0, 3, 1, 2), size=features.shape[2:], mode="bilinear")
-        deformation = deformation.permute(0, 2, 3, 1)
-    return F.grid_sample(features, deformation, align_corners=False)
+    with full_precision(features):
+        if deformation.shape[1:3] != features.shape[2:]:
+            deformation = F.interpolate(deformation.permute(0, 3, 1, 2), size=features.shape[2:], mode="bilinear")
+            deformation = deformation.permute(0, 2, 3, 1)
+        return F.grid_sample(features.float(), deformation.float(), align_corners=False)
 
 
 def resize_like(occlusion: Tensor, features: Tensor) -> Tensor:

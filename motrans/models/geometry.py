@@ -6,6 +6,12 @@ import torch
 from torch import Tensor
 
 
+def full_precision(x: Tensor):
+    """Coordinates, keypoints and warps stay in float32 under mixed precision: in bfloat16 a coordinate in
+    [-1, 1] is off by up to half a pixel at 256², which shows. Convolutions still run in the low dtype."""
+    return torch.autocast(x.device.type, enabled=False)
+
+
 def coordinate_grid(height: int, width: int, dtype: torch.dtype = torch.float32, device=None) -> Tensor:
     """(h, w, 2) grid of (x, y) in [-1, 1] at pixel centres: x = 2·j/(w−1) − 1, computed in that order."""
     x = torch.arange(width, dtype=dtype, device=device)

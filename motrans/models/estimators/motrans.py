@@ -17,6 +17,7 @@ from torch import Tensor, nn
 
 from ...config import EstimatorConfig
 from ..backbones.hrnet import HRNet, Stem
+from ..geometry import full_precision
 from ..motion import Motion
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -136,10 +137,12 @@ class MotionTransformer(nn.Module):
     def decode(self, motion_tokens: Tensor) -> Motion:
         """(B, 2K, D) -> Motion: t = 2·sigmoid(head(token_k)) − 1; A = head(token_{K+k}) as a row-major 2×2."""
         k = self.num_kp
-        kp = 2 * torch.sigmoid(self.keypoint_head(motion_tokens[:, :k])) - 1
-        if self.affine_head is None:
-            return Motion(kp)
-        jacobian = self.affine_head(motion_tokens[:, k:]).view(len(kp), k, 2, 2)
+        with full_precision(motion_tokens):
+            motion_tokens = motion_tokens.float()
+            kp = 2 * torch.sigmoid(self.keypoint_head(motion_tokens[:, :k])) - 1
+            if self.affine_head is None:
+                return Motion(kp)
+            jacobian = self.affine_head(motion_tokens[:, k:]).view(len(kp), k, 2, 2)
         return Motion(kp, jacobian)
 
 

@@ -1,0 +1,184 @@
+"""Animating a still image with a driving video: streaming, batched, source encoded once.
+
+    animator = Animator.from_checkpoint("vox.safetensors")
+    for frame in animator.animate(source_rgb, driving_frames):   # numpy uint8 (H, W, 3) in, out
+        ...
+
+What depends only on the source (its motion, the generator's encoder features, its 1/4-scale copy for the dense
+motion network) is computed once; driving frames go through in batches; nothing holds the whole video.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..checkpoints import load_model
+from ..data.image import fit, read_image
+from ..errors import InputError
+from ..models import AnimationModel, Motion
+from .best_frame import best_frame
+from .normalize import MODES, movement_scale, transfer
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+@dataclass
+class Source:
+    """Everything about the source image that the driving frames never change."""
+
+    image: Tensor  # (1, C, H, W) in [0, 1]
+    motion: Motion  # kp (1, K, 2), jacobian (1, K, 2, 2)
+    small: Tensor  # (1, C, h, w): the source at the motion grid
+    features: list[Tensor]  # the generator's encoder outputs
+
+
+def resolve_device(name: str) -> torch.device:
+    """"auto" picks cuda, then mps, then cpu; asking for an absent device is an InputError."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    available = {"cpu": True, "cuda": torch.cuda.is_available(),
+                 "mps": bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())}
+    kind = name.split(":")[0]
+    if kind not in available:
+        raise InputError(f"unknown device {name!r}: use auto, cpu, cuda or mps")
+    if not available[kind]:
+        raise InputError(f"--device {name}: no {kind.upper()} device is available on this machine")
+    return torch.device(name)
+
+
+def resolve_dtype(name: str | torch.dtype) -> torch.dtype:
+    if isinstance(name, torch.dtype):
+        return name
+    if name not in DTYPES:
+        raise InputError(f"unknown dtype {name!r}: use one of {', '.join(DTYPES)}")
+    return DTYPES[name]
+
+
+class Animator:
+    """A loaded model on a device, ready to animate sources with driving frames."""
+
+    def __init__(self, model: AnimationModel, device: str | torch.device = "cpu", dtype: str | torch.dtype = "float32"):
+        self.device = resolve_device(device) if isinstance(device, str) else device
+        self.dtype = resolve_dtype(dtype)
+        self.model = model.to(self.device).eval()
+        self.frame_size: tuple[int, int] = tuple(model.config.frame_size)
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, config=None, device: str = "auto", dtype: str = "float32") -> "Animator":
+        device, dtype = resolve_device(device), resolve_dtype(dtype)  # refuse a missing GPU before loading
+        return cls(load_model(path, config), device, dtype)
+
+    # ------------------------------------------------------------------------------------------ tensors
+    def _autocast(self):
+        if self.dtype == torch.float32:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.dtype)
+
+    def to_tensor(self, frames: list[np.ndarray]) -> Tensor:
+        """(H, W, 3) uint8 frames at the model size -> (B, 3, H, W) float32 in [0, 1] on the device."""
+        batch = torch.from_numpy(np.stack(frames)).to(self.device)
+        return batch.permute(0, 3, 1, 2).float().div_(255)
+
+    @staticmethod
+    def to_frames(images: Tensor) -> list[np.ndarray]:
+        """(B, 3, H, W) in [0, 1] -> uint8 (H, W, 3) frames, rounded like skimage's img_as_ubyte."""
+        out = (images.float().clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+        return list(out)
+
+    # ------------------------------------------------------------------------------------------ steps
+    @torch.inference_mode()
+    def encode_source(self, image: np.ndarray, fit_mode: str = "crop") -> Source:
+        """Source image (any size, RGB uint8) -> the cached Source."""
+        tensor = self.to_tensor([fit(image, self.frame_size, fit_mode)])
+        with self._autocast():
+            motion = self.model.estimator(tensor)
+            features = self.model.generator.encode(tensor)
+        return Source(tensor, motion, self.model.dense_motion.shrink(tensor), features)
+
+    @torch.inference_mode()
+    def estimate(self, frames: list[np.ndarray]) -> Motion:
+        """Fitted driving frames -> their motion, (B, K, ...) in float32."""
+        with self._autocast():
+            return self.model.estimator(self.to_tensor(frames))
+
+    @torch.inference_mode()
+    def generate(self, source: Source, motion: Motion) -> list[np.ndarray]:
+        """Source + a batch of (already transferred) driving motions -> generated uint8 frames."""
+        b = len(motion.kp)
+        expand = lambda t: t.expand(b, *t.shape[1:])  # noqa: E731 - views, no copies of the cached source
+        source_motion = Motion(expand(source.motion.kp), expand(source.motion.jacobian)
+                               if source.motion.jacobian is not None else None)
+        with self._autocast():
+            flow = self.model.dense_motion(expand(source.small), source_motion, motion)
+            prediction = self.model.generator(expand(source.image), [expand(f) for f in source.features], flow)
+        return self.to_frames(prediction)
+
+    # ------------------------------------------------------------------------------------------ the loop
+    def animate(self, source: np.ndarray, driving: Iterable[np.ndarray], mode: str = "relative",
+                adapt_scale: bool = False, find_best_frame: bool = False, batch_size: int = 4,
+                fit_mode: str = "crop", on_best_frame: Callable[[int], None] | None = None) -> Iterator[np.ndarray]:
+        """Yields one generated (H, W, 3) uint8 frame per driving frame, in order, as they are ready.
+
+        mode "relative" (default) moves the source by the driving motion relative to the first driving frame (or
+        to the frame closest to the source's pose with `find_best_frame`); "absolute" copies the driving motion.
+        """
+        if mode not in MODES:
+            raise InputError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+        if batch_size < 1:
+            raise InputError(f"batch size must be at least 1, got {batch_size}")
+        state = self.encode_source(source, fit_mode)
+        batches = self._motion_batches(driving, batch_size, fit_mode)
+        if find_best_frame:
+            batches = list(batches)  # motions only: K·6 numbers a frame
+            index = best_frame(state.motion.kp[0], torch.cat([m.kp for m in batches]))
+            if on_best_frame is not None:
+                on_best_frame(index)
+            initial = _frame(batches, index, batch_size)
+        else:
+            batches = iter(batches)
+            first = next(batches, None)
+            if first is None:
+                raise InputError("the driving video has no frame")
+            initial, batches = first[0:1], _chain(first, batches)
+        scale = movement_scale(state.motion, initial) if adapt_scale and mode == "relative" else 1.0
+        for motion in batches:
+            yield from self.generate(state, transfer(state.motion, motion, initial, mode, scale))
+
+    def _motion_batches(self, driving: Iterable[np.ndarray], batch_size: int, fit_mode: str) -> Iterator[Motion]:
+        batch: list[np.ndarray] = []
+        for frame in driving:
+            batch.append(fit(frame, self.frame_size, fit_mode))
+            if len(batch) == batch_size:
+                yield self.estimate(batch)
+                batch = []
+        if batch:
+            yield self.estimate(batch)
+
+
+def _chain(first: Motion, rest: Iterator[Motion]) -> Iterator[Motion]:
+    yield first
+    yield from rest
+
+
+def _frame(batches: list[Motion], index: int, batch_size: int) -> Motion:
+    return batches[index // batch_size][index % batch_size: index % batch_size + 1]
+
+
+def load_source(path: str | Path) -> np.ndarray:
+    return read_image(path)
+
+
+def warn(message: str) -> None:
+    print(f"motrans: {message}", file=sys.stderr)

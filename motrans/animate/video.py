@@ -1,0 +1,82 @@
+"""`animate_video()`: files in, file out. Validates every input before any work, streams, writes atomically."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..data.image import FITS, fit, read_image
+from ..data.video import VideoWriter, check_output, probe, read_frames
+from ..errors import InputError
+from ..progress import Progress
+from .normalize import MODES
+from .pipeline import Animator
+
+
+@dataclass(frozen=True)
+class AnimateOptions:
+    mode: str = "relative"
+    adapt_scale: bool = False
+    find_best_frame: bool = False
+    batch_size: int = 4
+    fit: str = "crop"
+    fps: float | None = None  # default: the driving video's
+    audio: bool = True
+    side_by_side: bool = False
+
+
+def animate_video(source_path: str | Path, driving_path: str | Path, output_path: str | Path,
+                  checkpoint: str | Path | None = None, *, config=None, device: str = "auto", dtype: str = "float32",
+                  options: AnimateOptions = AnimateOptions(), animator: Animator | None = None, quiet: bool = False) -> Path:
+    """Animates `source_path` with `driving_path` into `output_path` (.mp4, .gif or a directory).
+
+    Every input is checked before the model loads; the output appears only when complete.
+    """
+    _check_options(options)
+    check_output(output_path)
+    source = read_image(source_path)
+    info = probe(driving_path, options.fps)
+    next(iter(read_frames(driving_path)))  # a file that probes but decodes nothing fails here, not halfway
+    if animator is None:
+        if checkpoint is None:
+            raise InputError("no --checkpoint given (a packaged default model is not available yet)")
+        animator = Animator.from_checkpoint(checkpoint, config, device, dtype)
+    fps = options.fps or info.fps
+    say = (lambda message: None) if quiet else (lambda message: print(f"motrans: {message}", file=sys.stderr))
+    say(f"animating on {animator.device} in {str(animator.dtype).replace('torch.', '')}, "
+        f"{info.frames or '?'} frames at {fps:g} fps")
+    frames = animator.animate(source, read_frames(driving_path), options.mode, options.adapt_scale,
+                              options.find_best_frame, options.batch_size, options.fit,
+                              on_best_frame=lambda i: say(f"best driving frame: {i}"))
+    if options.side_by_side:
+        frames = _side_by_side(fit(source, animator.frame_size, options.fit), read_frames(driving_path), frames,
+                               animator.frame_size, options.fit)
+    audio = driving_path if options.audio else None
+    progress = Progress(info.frames, enabled=not quiet)
+    with VideoWriter(output_path, fps, audio_from=audio) as writer:
+        for frame in frames:
+            writer.write(frame)
+            progress.update()
+    progress.close()
+    say(f"wrote {output_path} ({writer.count} frames)")
+    return Path(output_path)
+
+
+def _check_options(options: AnimateOptions) -> None:
+    if options.mode not in MODES:
+        raise InputError(f"unknown mode {options.mode!r}: use one of {', '.join(MODES)}")
+    if options.fit not in FITS:
+        raise InputError(f"unknown fit {options.fit!r}: use one of {', '.join(FITS)}")
+    if options.fps is not None and options.fps <= 0:
+        raise InputError(f"--fps must be positive, got {options.fps}")
+    if options.batch_size < 1:
+        raise InputError(f"--batch-size must be at least 1, got {options.batch_size}")
+
+
+def _side_by_side(source: np.ndarray, driving, generated, size, fit_mode):
+    """source | driving | result, each at the model size."""
+    for frame, result in zip(driving, generated):
+        yield np.concatenate([source, fit(frame, size, fit_mode), result], axis=1)

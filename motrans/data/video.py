@@ -1,0 +1,249 @@
+"""Streaming video I/O on PyAV (FFmpeg bundled in the wheel): frames are decoded and encoded one at a time, so
+memory does not grow with the length of a video. Audio is copied packet by packet, never re-encoded.
+
+Readers yield RGB uint8 frames (H, W, 3). Inputs: any container FFmpeg reads (mp4, mov, avi, webm, mkv, gif) or a
+directory of PNG/JPG frames in name order. Outputs: `.mp4` (H.264), `.gif`, or a directory of PNGs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from ..errors import InputError
+from .image import FRAME_EXTENSIONS, read_image
+
+VIDEO_OUTPUTS = (".mp4", ".gif")
+
+
+@dataclass
+class VideoInfo:
+    fps: float
+    frames: int | None  # None when the container does not say
+    width: int
+    height: int
+    has_audio: bool
+
+
+def _open(path: Path):
+    import av
+
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(f"{path}: empty file, not a video")
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: not a readable video ({_reason(error)})") from None
+    if not container.streams.video:
+        container.close()
+        raise InputError(f"{path}: has no video stream")
+    return container
+
+
+def _reason(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
+def frame_files(directory: Path) -> list[Path]:
+    files = sorted(p for p in directory.iterdir() if p.suffix.lower() in FRAME_EXTENSIONS)
+    if not files:
+        raise InputError(f"{directory}: no PNG or JPG frames in this directory")
+    return files
+
+
+def probe(path: str | Path, fps: float | None = None) -> VideoInfo:
+    """What a reader of `path` will give: fps (a frames directory takes `fps`, default 25), count, size, audio."""
+    path = Path(path)
+    if path.is_dir():
+        files = frame_files(path)
+        height, width = read_image(files[0]).shape[:2]
+        return VideoInfo(fps or 25.0, len(files), width, height, False)
+    container = _open(path)
+    try:
+        stream = container.streams.video[0]
+        rate = stream.average_rate or stream.guessed_rate or Fraction(25)
+        return VideoInfo(float(rate), stream.frames or None, stream.codec_context.width,
+                         stream.codec_context.height, bool(container.streams.audio))
+    finally:
+        container.close()
+
+
+def read_frames(path: str | Path) -> Iterator[np.ndarray]:
+    """Yields RGB uint8 (H, W, 3) frames one at a time; a video that yields none is an InputError."""
+    path = Path(path)
+    if path.is_dir():
+        yield from (read_image(p) for p in frame_files(path))
+        return
+    import av
+
+    container = _open(path)
+    count = 0
+    try:
+        for frame in container.decode(video=0):
+            count += 1
+            yield frame.to_ndarray(format="rgb24")
+    except av.error.FFmpegError as error:
+        if count == 0:
+            raise InputError(f"{path}: no decodable video frame ({_reason(error)})") from None
+        raise InputError(f"{path}: corrupt or truncated after {count} frames ({_reason(error)})") from None
+    finally:
+        container.close()
+    if count == 0:
+        raise InputError(f"{path}: no decodable video frame")
+
+
+def output_kind(path: str | Path) -> str:
+    """"mp4", "gif" or "frames" (an existing directory, or a path ending in a separator)."""
+    text = str(path)
+    if text.endswith(("/", os.sep)) or Path(text).is_dir():
+        return "frames"
+    suffix = Path(text).suffix.lower()
+    if suffix in VIDEO_OUTPUTS:
+        return suffix[1:]
+    raise InputError(f"{path}: unknown output type {suffix or '(none)'!r}: use .mp4, .gif or a directory ending in /")
+
+
+def check_output(path: str | Path) -> str:
+    """Fails early on an output that could not be written: unknown type, missing or read-only directory."""
+    kind = output_kind(path)
+    path = Path(path)
+    parent = path if kind == "frames" and path.is_dir() else path.parent
+    while kind == "frames" and not parent.exists() and parent != parent.parent:
+        parent = parent.parent  # a new frames directory is created inside its nearest existing ancestor
+    if not parent.is_dir():
+        raise InputError(f"{path}: its directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise InputError(f"{path}: directory {parent} is not writable")
+    return kind
+
+
+class VideoWriter:
+    """Writes frames to a temporary file beside the target and renames it into place on `close()`.
+
+    `abort()` (or leaving a `with` block by an exception) removes everything written: no partial output.
+    For mp4, the audio of `audio_from` is copied in, cut to the video's length.
+    """
+
+    def __init__(self, path: str | Path, fps: float, audio_from: str | Path | None = None):
+        self.path, self.kind, self.fps = Path(path), check_output(path), fps
+        self.audio_from = Path(audio_from) if audio_from else None
+        parent = self.path if self.kind == "frames" else self.path.parent
+        self.created = self.kind == "frames" and not parent.exists()
+        parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tempfile.mkdtemp(prefix=".motrans-", dir=parent))
+        self.count = 0
+        self._container = self._stream = None
+
+    def __enter__(self) -> "VideoWriter":
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abort()
+
+    def write(self, frame: np.ndarray) -> None:
+        """One RGB uint8 (H, W, 3) frame."""
+        if self.kind == "frames":
+            from PIL import Image
+
+            Image.fromarray(frame).save(self.tmp / f"{self.count:06d}.png")
+        else:
+            self._encode(frame)
+        self.count += 1
+
+    def _encode(self, frame: np.ndarray) -> None:
+        import av
+
+        if self._container is None:
+            self._container = av.open(str(self.tmp / f"out.{self.kind}"), mode="w")
+            self._stream = self._add_video_stream(frame.shape[1], frame.shape[0])
+        picture = av.VideoFrame.from_ndarray(frame, format="rgb24")
+        for packet in self._stream.encode(picture):
+            self._container.mux(packet)
+
+    def _add_video_stream(self, width: int, height: int):
+        rate = Fraction(self.fps).limit_denominator(1001)
+        if self.kind == "gif":
+            stream = self._container.add_stream("gif", rate=rate)
+            stream.pix_fmt = "rgb8"
+        else:
+            stream = self._container.add_stream("libx264", rate=rate)
+            stream.pix_fmt = "yuv420p"
+            stream.options = {"crf": "18", "preset": "medium"}
+            width, height = width - width % 2, height - height % 2  # yuv420p needs even sizes
+        stream.width, stream.height = width, height
+        return stream
+
+    def close(self) -> None:
+        try:
+            if self.count == 0:
+                raise InputError(f"{self.path}: no frame to write")
+            self._finish()
+        except BaseException:
+            self.abort()
+            raise
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _finish(self) -> None:
+        if self.kind == "frames":
+            for file in sorted(self.tmp.iterdir()):
+                os.replace(file, self.path / file.name)
+            return
+        for packet in self._stream.encode():
+            self._container.mux(packet)
+        self._container.close()
+        video = self.tmp / f"out.{self.kind}"
+        if self.kind == "mp4" and self.audio_from is not None:
+            video = add_audio(video, self.audio_from, self.count / self.fps)
+        os.replace(video, self.path)
+
+    def abort(self) -> None:
+        if self._container is not None:
+            try:
+                self._container.close()
+            except Exception:  # noqa: BLE001 - already failing; the temporary files go regardless
+                pass
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        if self.created:
+            shutil.rmtree(self.path, ignore_errors=True)
+
+
+def add_audio(video: Path, source: Path, duration: float) -> Path:
+    """Remuxes `video` with the first audio stream of `source` (packets copied), cut at `duration` seconds."""
+    import av
+
+    if source.is_dir():
+        return video
+    with av.open(str(source)) as audio_in:
+        if not audio_in.streams.audio:
+            return video
+        out_path = video.with_name("with_audio.mp4")
+        with av.open(str(video)) as video_in, av.open(str(out_path), mode="w") as out:
+            v_in, a_in = video_in.streams.video[0], audio_in.streams.audio[0]
+            v_out = out.add_stream_from_template(v_in)
+            a_out = out.add_stream_from_template(a_in)
+            for packet in video_in.demux(v_in):
+                if packet.dts is not None:
+                    packet.stream = v_out
+                    out.mux(packet)
+            for packet in audio_in.demux(a_in):
+                if packet.dts is None or packet.pts is None:
+                    continue
+                if packet.pts * a_in.time_base >= duration:
+                    break
+                packet.stream = a_out
+                out.mux(packet)
+    video.unlink()
+    return out_path
