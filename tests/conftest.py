@@ -54,3 +54,30 @@ def _tensor(key: str, shape: tuple[int, ...], fill) -> torch.Tensor:
     if key.endswith("running_var"):
         return torch.rand(shape) + 0.5
     return fill(shape) * 0.02
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory):
+    """The tiny model with perturbed weights (so keypoints and affines depend on the image), as our safetensors."""
+    from motrans.checkpoints.io import write_safetensors
+    from motrans.config import config_to_dict
+    from motrans.models import build_model
+
+    torch.manual_seed(0)
+    config = load_config(TINY)
+    model = build_model(config.model)
+    with torch.no_grad():
+        for param in model.parameters():
+            param.add_(0.05 * torch.randn_like(param))
+    path = tmp_path_factory.mktemp("ckpt") / "tiny.safetensors"
+    write_safetensors(path, model.state_dict(), config_to_dict(config))
+    return path
+
+
+def make_video(path, frames, fps=25, audio_from=None):
+    from motrans.data.video import VideoWriter
+
+    with VideoWriter(path, fps, audio_from=audio_from) as writer:
+        for frame in frames:
+            writer.write(frame)
+    return path

@@ -21,7 +21,7 @@ import torch
 from torch import Tensor
 
 from ..checkpoints import load_model
-from ..data.image import fit, read_image
+from ..data.image import fit
 from ..errors import InputError
 from ..models import AnimationModel, Motion
 from .best_frame import best_frame
@@ -66,12 +66,23 @@ def resolve_dtype(name: str | torch.dtype) -> torch.dtype:
     return DTYPES[name]
 
 
+def cpu_has_native_bfloat16() -> bool:
+    """AVX512-BF16 or AMX: without them oneDNN emulates bfloat16 and it runs slower than float32."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
 class Animator:
     """A loaded model on a device, ready to animate sources with driving frames."""
 
     def __init__(self, model: AnimationModel, device: str | torch.device = "cpu", dtype: str | torch.dtype = "float32"):
         self.device = resolve_device(device) if isinstance(device, str) else device
         self.dtype = resolve_dtype(dtype)
+        if self.device.type == "cpu" and self.dtype == torch.bfloat16 and not cpu_has_native_bfloat16():
+            warn("this CPU has no native bfloat16 (AVX512-BF16/AMX): bfloat16 will be slower than float32")
         self.model = model.to(self.device).eval()
         self.frame_size: tuple[int, int] = tuple(model.config.frame_size)
 
@@ -174,10 +185,6 @@ def _chain(first: Motion, rest: Iterator[Motion]) -> Iterator[Motion]:
 
 def _frame(batches: list[Motion], index: int, batch_size: int) -> Motion:
     return batches[index // batch_size][index % batch_size: index % batch_size + 1]
-
-
-def load_source(path: str | Path) -> np.ndarray:
-    return read_image(path)
 
 
 def warn(message: str) -> None:

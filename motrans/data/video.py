@@ -122,8 +122,10 @@ def check_output(path: str | Path) -> str:
         parent = parent.parent  # a new frames directory is created inside its nearest existing ancestor
     if not parent.is_dir():
         raise InputError(f"{path}: its directory {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise InputError(f"{path}: directory {parent} is not writable")
+    try:  # root passes os.access everywhere: only a real attempt tells
+        tempfile.TemporaryFile(dir=parent).close()
+    except OSError:
+        raise InputError(f"{path}: directory {parent} is not writable") from None
     return kind
 
 
