@@ -1,0 +1,112 @@
+"""The training criterion: named, unweighted loss terms; their weights live in `LossConfig`.
+
+A term whose weight is zero is never computed (the paper trains without GAN terms, and the authors' code
+keeps an untrained discriminator only to save it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from ..config import LossConfig, ModelConfig, TrainConfig
+from ..errors import ConfigError
+from ..models import AnimationModel, Animation, Motion
+from .background import background_mask, mask_concentration
+from .equivariance import RandomTPS, equivariance_jacobian, equivariance_value
+from .gan import discriminator_gan, feature_matching, generator_gan
+from .perceptual import ImagePyramid, VGG19Features, perceptual_terms
+
+LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+
+
+@dataclass
+class Output:
+    terms: dict[str, Tensor]  # unweighted
+    animation: Animation
+    source: Motion
+    driving: Motion
+    transformed_frame: Tensor | None = None
+
+
+def weights(loss: LossConfig) -> dict[str, float]:
+    """Every term's weight by name; the perceptual and feature-matching lists weight one term per layer."""
+    out = {f"perceptual.{name}": w for name, w in zip(LAYERS, loss.perceptual)}
+    out.update(equivariance_value=loss.equivariance_value, equivariance_jacobian=loss.equivariance_jacobian,
+               background_mask=loss.background_mask, mask_concentration=loss.mask_concentration,
+               generator_gan=loss.generator_gan, feature_matching=1.0 if any(loss.feature_matching) else 0.0)
+    return out
+
+
+def total(terms: dict[str, Tensor], loss: LossConfig) -> Tensor:
+    w = weights(loss)
+    return sum(w[name] * value for name, value in terms.items())
+
+
+def build_perceptual(config: TrainConfig) -> nn.Module | None:
+    if not any(config.loss.perceptual):
+        return None
+    if config.perceptual_backbone == "vgg19":
+        return VGG19Features().load_weights(config.perceptual_weights)
+    if config.perceptual_backbone == "none":
+        raise ConfigError("train.perceptual_backbone is none but train.loss.perceptual has non-zero weights: "
+                          "set them to 0 to train without a perceptual loss")
+    raise ConfigError(f"unknown train.perceptual_backbone {config.perceptual_backbone!r} (vgg19 or none)")
+
+
+class Criterion(nn.Module):
+    """model, source, driving -> Output(terms, ...). Holds the frozen perceptual network and the pyramid."""
+
+    def __init__(self, config: TrainConfig, model_config: ModelConfig, perceptual: nn.Module | None = None):
+        super().__init__()
+        self.config, self.loss = config, config.loss
+        self.pyramid = ImagePyramid(config.scales, model_config.num_channels)
+        self.perceptual = perceptual if perceptual is not None else build_perceptual(config)
+
+    def forward(self, model: AnimationModel, source: Tensor, driving: Tensor, generator: torch.Generator | None = None,
+                discriminator: nn.Module | None = None) -> Output:
+        motion_source, motion_driving = model.estimator(source), model.estimator(driving)
+        background = model.background(source, driving) if model.background is not None else None
+        animation = model.animate(source, motion_source, motion_driving, background)
+        out = Output({}, animation, motion_source, motion_driving)
+        real, generated = self.pyramid(driving), self.pyramid(animation.prediction)
+        if self.perceptual is not None:
+            for name, value in zip(LAYERS, perceptual_terms(self.perceptual, generated, real)):
+                out.terms[f"perceptual.{name}"] = value
+        self._mask_terms(out, model.background is not None)
+        self._equivariance_terms(out, model, driving, generator)
+        if self.loss.generator_gan:
+            self._gan_terms(out, discriminator, real, generated)
+        return out
+
+    def _mask_terms(self, out: Output, has_background: bool) -> None:
+        if self.loss.background_mask:
+            out.terms["background_mask"] = background_mask(out.animation.flow.mask, has_background)
+        if self.loss.mask_concentration:
+            out.terms["mask_concentration"] = mask_concentration(out.animation.flow.mask)
+
+    def _equivariance_terms(self, out: Output, model: AnimationModel, driving: Tensor, generator) -> None:
+        if not (self.loss.equivariance_value or self.loss.equivariance_jacobian):
+            return
+        warp = RandomTPS(len(driving), self.config.transform, generator, driving.device)
+        out.transformed_frame = warp.warp_frame(driving)
+        transformed = model.estimator(out.transformed_frame)
+        if self.loss.equivariance_value:
+            out.terms["equivariance_value"] = equivariance_value(out.driving, transformed, warp)
+        if self.loss.equivariance_jacobian:
+            out.terms["equivariance_jacobian"] = equivariance_jacobian(out.driving, transformed, warp)
+
+    def _gan_terms(self, out: Output, discriminator: nn.Module, real: dict, generated: dict) -> None:
+        kp = out.driving.kp.detach()
+        maps_generated = discriminator(generated, kp)
+        out.terms["generator_gan"] = generator_gan(maps_generated)
+        if any(self.loss.feature_matching):
+            out.terms["feature_matching"] = feature_matching(discriminator(real, kp), maps_generated,
+                                                             self.loss.feature_matching)
+
+    def discriminator_terms(self, discriminator: nn.Module, driving: Tensor, prediction: Tensor, kp: Tensor) -> Tensor:
+        """The LSGAN discriminator loss on real driving frames and detached predictions."""
+        real, generated = self.pyramid(driving), self.pyramid(prediction.detach())
+        return discriminator_gan(discriminator(real, kp.detach()), discriminator(generated, kp.detach()))

@@ -1,0 +1,86 @@
+"""Multi-scale perceptual loss (Eq. 9) on a frozen ImageNet network, from a local weights file only.
+
+VGG19 is the paper's network: `features` in torchvision's layout (`vgg19-dcbb9e9d.pth`), cut after relu1_1,
+relu2_1, relu3_1, relu4_1 and relu5_1. Nothing downloads: without the file, training stops and names it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+
+from ..errors import ConfigError
+from ..models.layers import AntiAliasDownsample
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+VGG19_FILE = "vgg19-dcbb9e9d.pth"
+# torchvision's vgg19 "E" layout: conv widths, "M" = max pool.
+VGG19_LAYOUT = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"]
+VGG19_CUTS = (2, 7, 12, 21, 30)  # after relu1_1, relu2_1, relu3_1, relu4_1, relu5_1
+
+
+class VGG19Features(nn.Module):
+    """image (B, 3, H, W) in [0, 1] -> 5 feature maps; frozen."""
+
+    def __init__(self):
+        super().__init__()
+        layers, channels = [], 3
+        for item in VGG19_LAYOUT:
+            if item == "M":
+                layers.append(nn.MaxPool2d(2, 2))
+            else:
+                layers += [nn.Conv2d(channels, item, 3, padding=1), nn.ReLU(inplace=True)]
+                channels = item
+        self.features = nn.Sequential(*layers)
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+        self.requires_grad_(False)
+
+    def forward(self, image: Tensor) -> list[Tensor]:
+        x = (image - self.mean) / self.std
+        outs, start = [], 0
+        for cut in VGG19_CUTS:
+            for layer in self.features[start:cut]:
+                x = layer(x)
+            outs.append(x)
+            start = cut
+        return outs
+
+    def load_weights(self, path: str | Path) -> "VGG19Features":
+        """Loads the `features.*` tensors of a torchvision VGG19 state dict (the classifier is ignored)."""
+        path = Path(path) if path else Path(VGG19_FILE)
+        if not path.is_file():
+            raise ConfigError(f"{path}: VGG19 ImageNet weights not found. The perceptual loss needs torchvision's "
+                              f"{VGG19_FILE} as a local file: set train.perceptual_weights (or --perceptual-weights), "
+                              "or choose train.perceptual_backbone: none")
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        features = {k[len("features."):]: v for k, v in state.items() if k.startswith("features.")}
+        missing = set(self.features.state_dict()) - set(features)
+        if missing:
+            raise ConfigError(f"{path}: not a torchvision VGG19 state dict (missing features.{sorted(missing)[0]})")
+        self.features.load_state_dict({k: v for k, v in features.items() if k in self.features.state_dict()})
+        return self
+
+
+class ImagePyramid(nn.Module):
+    """image (B, C, H, W) -> {scale: (B, C, H·s, W·s)} with anti-aliased downsampling; scale 1 is the image."""
+
+    def __init__(self, scales: tuple[float, ...], channels: int = 3):
+        super().__init__()
+        self.scales = tuple(float(s) for s in scales)
+        self.downs = nn.ModuleList(AntiAliasDownsample(channels, s) for s in self.scales)
+
+    def forward(self, image: Tensor) -> dict[float, Tensor]:
+        return {s: down(image) for s, down in zip(self.scales, self.downs)}
+
+
+def perceptual_terms(network: nn.Module, generated: dict[float, Tensor], real: dict[float, Tensor]) -> list[Tensor]:
+    """Per feature layer i: Σ_scales mean|φ_i(generated_s) − φ_i(real_s)|, the real side detached."""
+    totals: list[Tensor] | None = None
+    for scale in generated:
+        values = [torch.abs(a - b.detach()).mean() for a, b in zip(network(generated[scale]), network(real[scale]))]
+        totals = values if totals is None else [t + v for t, v in zip(totals, values)]
+    return totals or []
