@@ -68,12 +68,65 @@ def add_animate(commands) -> None:
     p.set_defaults(run=cmd_animate)
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .train.loop import TrainOptions, train, with_overrides
+
+    overrides = dict(args.overrides)
+    if args.data:
+        overrides["data.root"] = args.data
+    if args.perceptual_weights:
+        overrides["train.perceptual_weights"] = args.perceptual_weights
+    config = with_overrides(load_config(args.config), overrides)
+    options = TrainOptions(out_dir=args.out, resume=args.resume, max_steps=args.max_steps, device=args.device,
+                           amp=args.amp, compile=args.compile, workers=args.workers, seed=args.seed, init=args.init or "")
+    path = train(config, options)
+    print(f"motrans: exported {path}", file=sys.stderr)
+    return 0
+
+
+def add_train(commands) -> None:
+    p = commands.add_parser("train", help="train on a dataset (torchrun-ready); dotted overrides: --train.lr_generator 1e-4")
+    p.add_argument("--config", required=True, help="a preset or YAML (ours or the authors')")
+    p.add_argument("--data", help="dataset root (overrides data.root)")
+    p.add_argument("--out", default="runs/train", help="checkpoints, logs and the exported model go here")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt when it exists")
+    p.add_argument("--init", help="start from this checkpoint's weights (fine-tuning)")
+    p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps in all")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    p.add_argument("--amp", default="none", choices=["none", "bfloat16", "float16"])
+    p.add_argument("--compile", action="store_true", help="torch.compile the training step")
+    p.add_argument("--workers", type=int, default=2, help="data loader processes")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--perceptual-weights", help="local VGG19 (vgg19-dcbb9e9d.pth) or MobileNetV2 weights file")
+    p.set_defaults(run=cmd_train, overrides=[])
+
+
+def split_overrides(argv: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """`--section.field value` pairs (a dot in the flag name) are config overrides, the rest is argparse's."""
+    rest, pairs, i = [], [], 0
+    while i < len(argv):
+        flag = argv[i]
+        if flag.startswith("--") and "." in flag.split("=", 1)[0]:
+            key, _, value = flag[2:].partition("=")
+            if not value:
+                if i + 1 >= len(argv):
+                    raise MotransError(f"{flag}: missing value")
+                value, i = argv[i + 1], i + 1
+            pairs.append((key, value))
+        else:
+            rest.append(flag)
+        i += 1
+    return rest, pairs
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motrans", description="Unsupervised image animation (MoTrans).")
     parser.add_argument("--version", action="version", version=f"motrans {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     add_animate(commands)
+    add_train(commands)
 
     info = commands.add_parser("info", help="parameters and MACs per component, as the paper counts them")
     info.add_argument("--config", required=True, help="a preset name or a YAML file (ours or the authors')")
@@ -90,8 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        argv, overrides = split_overrides(sys.argv[1:] if argv is None else list(argv))
+        args = parser.parse_args(argv)
+        if overrides:
+            if args.command != "train":
+                parser.error(f"config overrides ({overrides[0][0]}) apply to `motrans train` only")
+            args.overrides = overrides
         return args.run(args)
     except MotransError as error:
         print(f"motrans: error: {error}", file=sys.stderr)

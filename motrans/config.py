@@ -26,6 +26,7 @@ PRESETS_DIR = Path(__file__).parent / "configs"
 class BackboneConfig:
     kind: str = "hrnet"  # "hrnet": HRNet stages 1-3; "stem": conv stem + layer1 (Table 5 ablation)
     width: int = 32  # HRNet-W32: branch widths (w, 2w, 4w); 48 for the Table 5 ablation
+    stem_width: int = 64  # the two stride-2 convs; layer1 (Bottlenecks) then has 4× this. Smaller for tiny models
     pretrained: str = ""  # local ImageNet HRNet file (hrnet_w32-36af842e.pth); used when training starts
 
 
@@ -157,7 +158,7 @@ class TrainConfig:
     clip_generator: float = 0.0
     clip_background: float = 0.0
     checkpoint_every: int = 1000  # steps
-    perceptual_backbone: str = "vgg19"  # "vgg19" | "none"
+    perceptual_backbone: str = "vgg19"  # "vgg19" (the paper) | "mobilenetv2" (offline substitute) | "none"
     perceptual_weights: str = ""  # local torchvision vgg19-dcbb9e9d.pth
     transform: TransformConfig = field(default_factory=TransformConfig)
     loss: LossConfig = field(default_factory=LossConfig)

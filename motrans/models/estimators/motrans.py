@@ -78,7 +78,8 @@ class MotionTransformer(nn.Module):
     def __init__(self, config: EstimatorConfig, num_kp: int, frame_size: tuple[int, int], estimate_jacobian: bool):
         super().__init__()
         self.config, self.num_kp = config, num_kp
-        self.backbone = HRNet(config.backbone.width) if config.backbone.kind == "hrnet" else Stem()
+        b = config.backbone
+        self.backbone = HRNet(b.width, b.stem_width) if b.kind == "hrnet" else Stem(b.stem_width)
         p, grid_h, grid_w = config.patch_size, frame_size[0] // (4 * config.patch_size), frame_size[1] // (4 * config.patch_size)
         self.num_tokens = num_kp * (2 if estimate_jacobian else 1)  # 2K: K keypoint tokens, then K affine tokens
         self.patch_embedding = nn.Linear(self.backbone.out_channels * p * p, config.dim)

@@ -1,0 +1,144 @@
+"""A folder of one's own videos -> a training dataset in the authors' layout, `out/{train,test}/<clip>/00000.png …`.
+
+Only the top level of the input folder is read (no recursion, so an output or backup folder inside it is never
+taken as input); files whose extension is not a video's are ignored and listed. Each clip folder is named after
+its video file, extension included, like the authors' `….mp4` folders. For `id_sampling` name the videos
+`<identity>#<clip>.mp4`: the part before the first '#' groups clips of one person.
+
+Frames are centre-cropped to a square and resized to size × size (`fit(..., "crop")`). The train/test split is
+a seeded permutation of the sorted names of the videos that were read, so it repeats. The dataset is written to
+a temporary sibling folder and renamed into place at the end: an interrupted run leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..errors import InputError
+from .frames import VIDEO_EXTENSIONS
+from .image import fit
+from .video import read_frames
+
+Progress = Callable[[int, int, str], None]  # (videos done, videos in all, file name)
+
+
+def prepare(in_dir: str | Path, out_root: str | Path, size: int = 256, split: float = 0.9, seed: int = 0,
+            progress: Progress | None = None) -> dict:
+    """Extracts every video of `in_dir` into `out_root`; unreadable or too short videos are skipped.
+
+    Returns {"root", "train": [clip names], "test": [clip names], "frames": count written,
+    "skipped": [(file, reason)], "ignored": [non-video file names]}; the caller reports the skipped files.
+    """
+    in_dir, out_root = Path(in_dir), Path(out_root)
+    _check_arguments(size, split, seed)
+    videos, ignored = _inputs(in_dir)
+    _check_output(out_root)
+    out_root.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_root.name}.tmp-", dir=out_root.parent))
+    try:
+        clips, frames, skipped = _extract_all(videos, tmp / "all", size, progress)
+        if not clips:
+            raise InputError(f"{in_dir}: no readable video (first: {skipped[0][1]})")
+        train, test = _split_folders(tmp, clips, split, seed)
+        _move_into_place(tmp, out_root)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return {"root": str(out_root), "train": train, "test": test, "frames": frames, "skipped": skipped,
+            "ignored": ignored}
+
+
+def _check_arguments(size: int, split: float, seed: int) -> None:
+    if not isinstance(size, int) or size < 8:
+        raise InputError(f"size must be an integer >= 8, got {size!r}")
+    if not 0 < split <= 1:
+        raise InputError(f"split (the training fraction) must be in (0, 1], got {split!r}")
+    if seed < 0:
+        raise InputError(f"seed must be >= 0, got {seed!r}")
+
+
+def _inputs(in_dir: Path) -> tuple[list[Path], list[str]]:
+    """The video files at the top of `in_dir` in name order, and the names of the other files."""
+    if not in_dir.is_dir():
+        raise InputError(f"{in_dir}: no such folder")
+    files = sorted(p for p in in_dir.iterdir() if p.is_file() and not p.name.startswith("."))
+    videos = [p for p in files if p.suffix.lower() in VIDEO_EXTENSIONS]
+    if not videos:
+        raise InputError(f"{in_dir}: no video files ({', '.join(VIDEO_EXTENSIONS)}) at its top level")
+    return videos, [p.name for p in files if p not in videos]
+
+
+def _check_output(out_root: Path) -> None:
+    if out_root.exists() and not out_root.is_dir():
+        raise InputError(f"{out_root}: exists and is not a folder")
+    if out_root.is_dir() and any(out_root.iterdir()):
+        raise InputError(f"{out_root}: already exists and is not empty; choose a new output folder")
+
+
+def split_names(names: list[str], split: float, seed: int) -> tuple[list[str], list[str]]:
+    """(train, test): a seeded permutation of the sorted names, its first round(split · n) for training.
+
+    Only the videos that were read are split, so a skipped file leaves the fractions as asked.
+
+    With two or more videos and split < 1, each side gets at least one.
+    """
+    names = sorted(names)
+    count = round(split * len(names))
+    if split < 1 and len(names) >= 2:
+        count = min(max(count, 1), len(names) - 1)
+    order = np.random.default_rng(seed).permutation(len(names))
+    return sorted(names[i] for i in order[:count]), sorted(names[i] for i in order[count:])
+
+
+def _extract_all(videos: list[Path], out: Path, size: int, progress: Progress | None):
+    """Every video into `out/<file name>/` -> (clip names, frames written, skipped [(file, reason)])."""
+    clips, frames, skipped = [], 0, []
+    for done, video in enumerate(videos, 1):
+        try:
+            frames += extract(video, out / video.name, size)
+            clips.append(video.name)
+        except InputError as error:
+            skipped.append((str(video), str(error)))
+        if progress is not None:
+            progress(done, len(videos), video.name)
+    return clips, frames, skipped
+
+
+def _split_folders(tmp: Path, clips: list[str], split: float, seed: int) -> tuple[list[str], list[str]]:
+    """Moves `tmp/all/<clip>` to `tmp/train/` or `tmp/test/`."""
+    train, test = split_names(clips, split, seed)
+    for name, names in (("train", train), ("test", test)):
+        (tmp / name).mkdir()
+        for clip in names:
+            os.replace(tmp / "all" / clip, tmp / name / clip)
+    (tmp / "all").rmdir()
+    return train, test
+
+
+def extract(video: Path, folder: Path, size: int) -> int:
+    """Writes `video`'s frames as `folder/00000.png …` at size × size; a failure removes the folder."""
+    from PIL import Image
+
+    folder.mkdir(parents=True)
+    count = 0  # written so far
+    try:
+        for count, frame in enumerate(read_frames(video), 1):
+            Image.fromarray(fit(frame, (size, size), "crop")).save(folder / f"{count - 1:05d}.png")
+        if count < 2:
+            raise InputError(f"{video}: {count} frame(s), a training clip needs 2")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return count
+
+
+def _move_into_place(tmp: Path, out_root: Path) -> None:
+    if out_root.is_dir():
+        out_root.rmdir()  # checked empty before we started
+    os.replace(tmp, out_root)

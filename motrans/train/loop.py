@@ -1,0 +1,348 @@
+"""The training loop: a plain, torchrun-native loop that reads top to bottom.
+
+    state = Trainer(config, options)       # model, criterion, optimizers, schedulers; resumes if asked
+    state.fit()                            # epochs × repeats, checkpoints atomically, exports safetensors
+
+Every random draw of a step (dataset pairs and augmentations, the equivariance warps) is a function of the seed,
+the epoch and the step, never of a global RNG: a resumed run repeats an uninterrupted one step for step, and N
+processes with batch B/N repeat one process with batch B.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..checkpoints import Checkpoint, load_strict
+from ..checkpoints.io import atomic_write, write_safetensors
+from ..config import Config, config_from_data, config_to_dict
+from ..errors import CheckpointError, ConfigError, MotransError
+from ..losses import Criterion, total, weights
+from ..losses.equivariance import RandomTPS
+from ..models import build_discriminator, build_model
+from ..progress import Progress
+from .distributed import EpochSampler, World, barrier, device_for, mean_over_ranks, setup, synchronise_batch_norm, teardown
+
+CHECKPOINT = "checkpoint.pt"
+EXPORT = "model.safetensors"
+
+
+class TrainingError(MotransError):
+    """Training cannot go on (a NaN loss, an unusable dataset)."""
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    out_dir: str = "runs/train"
+    resume: bool = False
+    max_steps: int = 0  # stop after this many steps in all (0: run every epoch of the config)
+    device: str = "auto"
+    amp: str = "none"  # none | bfloat16 | float16
+    compile: bool = False
+    workers: int = 2
+    seed: int = 0
+    log_every: int = 10
+    images_every: int = 200
+    init: str = ""  # a checkpoint whose weights start the run (fine-tuning)
+
+
+class TrainingModule(nn.Module):
+    """model + criterion as one module, so DistributedDataParallel sees every parameter used in a step."""
+
+    def __init__(self, model: nn.Module, criterion: Criterion):
+        super().__init__()
+        self.model, self.criterion = model, criterion
+
+    def forward(self, source, driving, warp: RandomTPS, discriminator=None):
+        out = self.criterion(self.model, source, driving, warp=warp, discriminator=discriminator)
+        return out.terms, out  # DDP finds the graph through the terms dict
+
+
+class Trainer:
+    def __init__(self, config: Config, options: TrainOptions, dataset=None):
+        self.config, self.options = config, options
+        self.device = device_for(options.device)
+        self.world = setup(self.device)
+        self.out_dir = Path(options.out_dir)
+        self._check_batch()
+        self.dataset = dataset if dataset is not None else self._dataset()
+        torch.manual_seed(options.seed)  # the same initial weights on every rank and in every rerun
+        self.model = build_model(config.model).to(self.device)
+        self.discriminator = build_discriminator(config.model).to(self.device) if self._uses_gan() else None
+        self._load_pretrained()
+        if self.world.distributed:
+            for module in (self.model, self.discriminator):
+                if module is not None:
+                    synchronise_batch_norm(module, self.device)
+        self.criterion = Criterion(config.train, config.model).to(self.device)
+        self.optimizers = self._optimizers()
+        self.schedulers = {name: torch.optim.lr_scheduler.MultiStepLR(opt, list(config.train.milestones), 0.1)
+                           for name, opt in self.optimizers.items()}
+        self.step, self.epoch = 0, 0
+        if options.resume and (self.out_dir / CHECKPOINT).is_file():
+            self._restore(self.out_dir / CHECKPOINT)
+        self.module = self._wrap()
+        self.logger = None
+
+    # ------------------------------------------------------------------------------------------ setup
+    def _check_batch(self) -> None:
+        batch = self.config.train.batch_size
+        if batch % self.world.size:
+            raise ConfigError(f"train.batch_size {batch} is not divisible by the {self.world.size} processes")
+
+    def _dataset(self):
+        from ..data.frames import FramesDataset, Repeated
+
+        frames = FramesDataset(self.config.data, tuple(self.config.model.frame_size), "train", self.options.seed)
+        return Repeated(frames, self.config.train.repeats)
+
+    def _uses_gan(self) -> bool:
+        loss = self.config.train.loss
+        return bool(loss.generator_gan or loss.discriminator_gan or any(loss.feature_matching))
+
+    def _load_pretrained(self) -> None:
+        if self.options.init:
+            from ..checkpoints import read_checkpoint
+
+            load_strict(self.model, read_checkpoint(self.options.init, self.config), self.discriminator)
+            return
+        path = self.config.model.estimator.backbone.pretrained
+        if path and self.config.model.estimator.backbone.kind == "hrnet" and not self.options.resume:
+            load_imagenet_hrnet(self.model.estimator.backbone, path)
+
+    def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        train, betas = self.config.train, (0.5, 0.999)
+        generator = [*self.model.generator.parameters(), *self.model.dense_motion.parameters()]
+        estimator = [p for p in self.model.estimator.parameters() if p.requires_grad]
+        out = {"generator": torch.optim.Adam(generator, lr=train.lr_generator, betas=betas),
+               "estimator": torch.optim.Adam(estimator, lr=train.lr_estimator, betas=betas)}
+        if self.model.background is not None:
+            out["background"] = torch.optim.Adam(self.model.background.parameters(), lr=train.lr_background, betas=betas)
+        if self.discriminator is not None:
+            out["discriminator"] = torch.optim.Adam(self.discriminator.parameters(), lr=train.lr_discriminator, betas=betas)
+        return out
+
+    def _wrap(self) -> nn.Module:
+        module = TrainingModule(self.model, self.criterion)
+        if self.world.distributed:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            module = nn.parallel.DistributedDataParallel(module, device_ids=ids, find_unused_parameters=True)
+        if self.options.compile:
+            module = torch.compile(module)
+        return module
+
+    # ------------------------------------------------------------------------------------------ the loop
+    def fit(self) -> Path:
+        """Runs to the end of the configured epochs (or `max_steps`), then exports the model."""
+        try:
+            steps_per_epoch = self._sampler(0, 0).batches_per_epoch()
+            if steps_per_epoch == 0:
+                raise TrainingError(f"the dataset has {len(self.dataset)} samples, fewer than one batch of "
+                                    f"{self.config.train.batch_size}")
+            last = self.config.train.epochs * steps_per_epoch
+            if self.options.max_steps:
+                last = min(last, self.options.max_steps)
+            progress = Progress(last - self.step, "steps", enabled=self.world.main)
+            while self.step < last:
+                self._run_epoch(steps_per_epoch, last, progress)
+            progress.close()
+            return self._export()
+        finally:
+            if self.logger is not None:
+                self.logger.close()
+            teardown()
+
+    def _run_epoch(self, steps_per_epoch: int, last: int, progress: Progress) -> None:
+        self.epoch = self.step // steps_per_epoch
+        skip = self.step - self.epoch * steps_per_epoch
+        loader = self._loader(self._sampler(self.epoch, skip))
+        self.model.train()
+        for batch in loader:
+            logs = self.train_step(batch)
+            self.step += 1
+            progress.update()
+            self._log(logs, batch)
+            if self.step % self.config.train.checkpoint_every == 0 or self.step == last:
+                self.save()
+            if self.step >= last:
+                break
+        if self.step % steps_per_epoch == 0:
+            for scheduler in self.schedulers.values():
+                scheduler.step()  # per epoch, as the authors do
+            self.save()
+
+    def _sampler(self, epoch: int, skip: int) -> EpochSampler:
+        if hasattr(self.dataset, "set_epoch"):
+            self.dataset.set_epoch(epoch)
+        return EpochSampler(len(self.dataset), self.config.train.batch_size, self.world, self.options.seed, epoch, skip)
+
+    def _loader(self, sampler: EpochSampler) -> torch.utils.data.DataLoader:
+        local = self.config.train.batch_size // self.world.size
+        workers = self.options.workers
+        return torch.utils.data.DataLoader(self.dataset, batch_size=local, sampler=sampler, num_workers=workers,
+                                           drop_last=True, pin_memory=self.device.type == "cuda",
+                                           persistent_workers=False)
+
+    def train_step(self, batch: dict) -> dict[str, float]:
+        """One optimisation step on a local batch; returns the unweighted terms and the weighted total."""
+        source, driving = batch["source"].to(self.device), batch["driving"].to(self.device)
+        warp = self._warp(len(source))
+        with self._autocast():
+            _, out = self.module(source, driving, warp, self.discriminator)
+            loss = total(out.terms, self.config.train.loss)
+        if not torch.isfinite(loss):
+            raise TrainingError(f"the loss is {loss.item()} at step {self.step + 1}: "
+                                f"{ {k: round(v.item(), 4) for k, v in out.terms.items()} }")
+        for optimizer in self.optimizers.values():
+            optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self._clip()
+        for name, optimizer in self.optimizers.items():
+            if name != "discriminator":
+                optimizer.step()
+        logs = {name: value.item() for name, value in out.terms.items()}
+        if self.discriminator is not None and self.config.train.loss.discriminator_gan:
+            logs["discriminator_gan"] = self._discriminator_step(driving, out)
+        logs["loss"] = loss.item()
+        self._last = out
+        return logs
+
+    def _warp(self, local: int) -> RandomTPS:
+        """The step's random warps: drawn for the whole global batch, then this rank's slice."""
+        generator = torch.Generator().manual_seed(self.options.seed * 1_000_003 + self.step)
+        warp = RandomTPS(self.config.train.batch_size, self.config.train.transform, generator, self.device)
+        start = self.world.rank * local
+        warp.theta, warp.control_params = warp.theta[start: start + local], warp.control_params[start: start + local]
+        return warp
+
+    def _autocast(self):
+        if self.options.amp == "none":
+            return torch.autocast(self.device.type, enabled=False)
+        return torch.autocast(self.device.type, dtype={"bfloat16": torch.bfloat16, "float16": torch.float16}[self.options.amp])
+
+    def _clip(self) -> None:
+        train = self.config.train
+        for module, limit in ((self.model.estimator, train.clip_estimator), (self.model.generator, train.clip_generator),
+                              (self.model.background, train.clip_background)):
+            if module is not None and limit > 0:
+                torch.nn.utils.clip_grad_norm_(module.parameters(), limit)
+
+    def _discriminator_step(self, driving, out) -> float:
+        optimizer = self.optimizers["discriminator"]
+        optimizer.zero_grad(set_to_none=True)
+        loss = self.config.train.loss.discriminator_gan * self.criterion.discriminator_terms(
+            self.discriminator, driving, out.animation.prediction, out.driving.kp)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    # ------------------------------------------------------------------------------------------ logs
+    def _log(self, logs: dict[str, float], batch: dict) -> None:
+        if self.step % self.options.log_every and self.step != 1:
+            return
+        logs = mean_over_ranks(logs, self.world)
+        if not self.world.main:
+            return
+        if self.logger is None:
+            from .logging import TrainLogger
+
+            self.logger = TrainLogger(self.out_dir)
+        lrs = {name: opt.param_groups[0]["lr"] for name, opt in self.optimizers.items()}
+        self.logger.scalars(self.step, logs, lrs, weights(self.config.train.loss))
+        if self.step % self.options.images_every == 0 or self.step == 1:
+            self.logger.images(self.step, batch, self._last)
+
+    # ------------------------------------------------------------------------------------------ checkpoints
+    def save(self) -> None:
+        """Model, optimizers, schedulers, step and config, written atomically by rank 0."""
+        if self.world.main:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            state = {"format": "motrans-train", "config": config_to_dict(self.config), "step": self.step,
+                     "epoch": self.epoch, "model": _plain_state(self.model),
+                     "optimizers": {k: v.state_dict() for k, v in self.optimizers.items()},
+                     "schedulers": {k: v.state_dict() for k, v in self.schedulers.items()}}
+            if self.discriminator is not None:
+                state["discriminator"] = _plain_state(self.discriminator)
+            atomic_write(self.out_dir / CHECKPOINT, lambda tmp: torch.save(state, tmp))
+        barrier(self.world)
+
+    def _restore(self, path: Path) -> None:
+        from ..checkpoints.io import read_pickle
+
+        state = read_pickle(path)
+        if state.get("format") != "motrans-train":
+            raise CheckpointError(f"{path}: not a motrans training checkpoint")
+        stored = config_from_data(state["config"], f"{path} (config)")
+        if stored.model != self.config.model:
+            raise CheckpointError(f"{path}: was trained with another model config; resume with the same config")
+        load_strict(self.model, Checkpoint(self.config, state["model"], "motrans", path))
+        if self.discriminator is not None and "discriminator" in state:
+            self.discriminator.load_state_dict(state["discriminator"])
+        for name, optimizer in self.optimizers.items():
+            optimizer.load_state_dict(state["optimizers"][name])
+        for name, scheduler in self.schedulers.items():
+            scheduler.load_state_dict(state["schedulers"][name])
+        self.step, self.epoch = state["step"], state["epoch"]
+        if self.world.main:
+            print(f"motrans: resuming {path} at step {self.step} (epoch {self.epoch})", file=sys.stderr)
+
+    def _export(self) -> Path:
+        path = self.out_dir / EXPORT
+        if self.world.main:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            write_safetensors(path, _plain_state(self.model), config_to_dict(self.config))
+        barrier(self.world)
+        return path
+
+
+def _plain_state(module: nn.Module) -> dict:
+    """A state dict with our key names, whatever wrapper (DDP, compile) the module went through."""
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def load_imagenet_hrnet(backbone: nn.Module, path: str) -> None:
+    """The authors' init for taichi: every conv N(0, 0.001), BN 1/0, then the ImageNet HRNet weights by name."""
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(f"{file}: ImageNet HRNet weights not found (model.estimator.backbone.pretrained); "
+                          "give the local file, or set it to \"\" to train the backbone from scratch")
+    for module in backbone.modules():
+        if isinstance(module, nn.Conv2d):
+            nn.init.normal_(module.weight, std=0.001)
+        elif isinstance(module, nn.BatchNorm2d):
+            nn.init.ones_(module.weight)
+            nn.init.zeros_(module.bias)
+    state = torch.load(file, map_location="cpu", weights_only=True)
+    own = backbone.state_dict()
+    matched = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+    if not matched:
+        raise ConfigError(f"{file}: no tensor of it matches the HRNet backbone; is it an ImageNet HRNet file?")
+    backbone.load_state_dict(matched, strict=False)
+
+
+def train(config: Config, options: TrainOptions) -> Path:
+    """One call: builds the trainer (resuming when asked) and runs it to the end."""
+    return Trainer(config, options).fit()
+
+
+def with_overrides(config: Config, overrides: dict[str, str]) -> Config:
+    """Dotted overrides (`train.lr_generator=1e-4`) applied through the strict loader."""
+    import yaml
+
+    from ..config import merge
+
+    data = config_to_dict(config)
+    for dotted, text in overrides.items():
+        *parents, leaf = dotted.split(".")
+        node = {}
+        cursor = node
+        for key in parents:
+            cursor = cursor.setdefault(key, {})
+        cursor[leaf] = yaml.safe_load(text)
+        data = merge(data, node)
+    return config_from_data(data, "command-line overrides")
+
