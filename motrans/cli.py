@@ -78,7 +78,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.perceptual_weights:
         overrides["train.perceptual_weights"] = args.perceptual_weights
     config = with_overrides(load_config(args.config), overrides)
-    options = TrainOptions(out_dir=args.out, resume=args.resume, max_steps=args.max_steps, device=args.device,
+    options = TrainOptions(out_dir=args.out, resume=args.resume, max_steps=args.max_steps,
+                           max_minutes=args.max_minutes, device=args.device,
                            amp=args.amp, compile=args.compile, workers=args.workers, seed=args.seed, init=args.init or "")
     path = train(config, options)
     print(f"motrans: exported {path}", file=sys.stderr)
@@ -93,6 +94,7 @@ def add_train(commands) -> None:
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt when it exists")
     p.add_argument("--init", help="start from this checkpoint's weights (fine-tuning)")
     p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps in all")
+    p.add_argument("--max-minutes", type=float, default=0, help="stop after this much time (resume continues)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda")
     p.add_argument("--amp", default="none", choices=["none", "bfloat16", "float16"])
     p.add_argument("--compile", action="store_true", help="torch.compile the training step")
@@ -120,6 +122,57 @@ def split_overrides(argv: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
     return rest, pairs
 
 
+def cmd_synth(args: argparse.Namespace) -> int:
+    from .data.synth import write_dataset
+    from .progress import Progress
+
+    progress = Progress(args.videos, "videos")
+    summary = write_dataset(args.out_root, args.videos, args.frames, args.size, args.seed, args.test_fraction,
+                            progress=lambda n: progress.update(n - progress.count))
+    progress.close()
+    print(f"motrans: wrote {summary['train']} train and {summary['test']} test videos to {args.out_root}", file=sys.stderr)
+    return 0
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    from .data.prepare import prepare
+    from .progress import Progress
+
+    progress: Progress | None = None
+
+    def report(done: int, total: int, name: str) -> None:
+        nonlocal progress
+        progress = progress or Progress(total, "videos")
+        progress.update(done - progress.count)
+
+    summary = prepare(args.in_dir, args.out_root, args.size, args.split, args.seed, report)
+    if progress is not None:
+        progress.close()
+    for file, reason in summary["skipped"]:
+        print(f"motrans: warning: skipped {file}: {reason}", file=sys.stderr)
+    print(f"motrans: {len(summary['train'])} train and {len(summary['test'])} test clips in {args.out_root}; "
+          f"skipped {len(summary['skipped'])} unreadable file(s)", file=sys.stderr)
+    return 0
+
+
+def add_data_commands(commands) -> None:
+    p = commands.add_parser("synth", help="generate a synthetic dataset of articulated 2-D puppets")
+    p.add_argument("out_root")
+    p.add_argument("--videos", type=int, default=100)
+    p.add_argument("--frames", type=int, default=32)
+    p.add_argument("--size", type=int, default=128)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--test-fraction", type=float, default=0.1)
+    p.set_defaults(run=cmd_synth)
+    p = commands.add_parser("prepare", help="turn a folder of your videos into the training layout")
+    p.add_argument("in_dir")
+    p.add_argument("out_root")
+    p.add_argument("--size", type=int, default=256)
+    p.add_argument("--split", type=float, default=0.9, help="fraction of videos for training")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=cmd_prepare)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motrans", description="Unsupervised image animation (MoTrans).")
     parser.add_argument("--version", action="version", version=f"motrans {__version__}")
@@ -127,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_animate(commands)
     add_train(commands)
+    add_data_commands(commands)
 
     info = commands.add_parser("info", help="parameters and MACs per component, as the paper counts them")
     info.add_argument("--config", required=True, help="a preset name or a YAML file (ours or the authors')")

@@ -108,6 +108,10 @@ class Animator:
         out = (images.float().clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
         return list(out)
 
+    def fitted(self, frame: np.ndarray, fit_mode: str = "crop") -> np.ndarray:
+        """A frame of any size at the model's size (untouched when it already is)."""
+        return fit(frame, self.frame_size, fit_mode)
+
     # ------------------------------------------------------------------------------------------ steps
     @torch.inference_mode()
     def encode_source(self, image: np.ndarray, fit_mode: str = "crop") -> Source:

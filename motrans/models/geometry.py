@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 from torch import Tensor
 
@@ -9,6 +11,8 @@ from torch import Tensor
 def full_precision(x: Tensor):
     """Coordinates, keypoints and warps stay in float32 under mixed precision: in bfloat16 a coordinate in
     [-1, 1] is off by up to half a pixel at 256², which shows. Convolutions still run in the low dtype."""
+    if x.device.type not in ("cpu", "cuda", "mps", "xpu"):  # e.g. "meta", where capacity is counted
+        return contextlib.nullcontext()
     return torch.autocast(x.device.type, enabled=False)
 
 

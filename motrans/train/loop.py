@@ -11,6 +11,7 @@ processes with batch B/N repeat one process with batch B.
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,7 @@ class TrainOptions:
     out_dir: str = "runs/train"
     resume: bool = False
     max_steps: int = 0  # stop after this many steps in all (0: run every epoch of the config)
+    max_minutes: float = 0.0  # stop (checkpointed, exported) after this much wall time; --resume continues
     device: str = "auto"
     amp: str = "none"  # none | bfloat16 | float16
     compile: bool = False
@@ -82,7 +84,7 @@ class Trainer:
         self.optimizers = self._optimizers()
         self.schedulers = {name: torch.optim.lr_scheduler.MultiStepLR(opt, list(config.train.milestones), 0.1)
                            for name, opt in self.optimizers.items()}
-        self.step, self.epoch = 0, 0
+        self.step, self.epoch, self.deadline = 0, 0, None
         if options.resume and (self.out_dir / CHECKPOINT).is_file():
             self._restore(self.out_dir / CHECKPOINT)
         self.module = self._wrap()
@@ -147,7 +149,8 @@ class Trainer:
             if self.options.max_steps:
                 last = min(last, self.options.max_steps)
             progress = Progress(last - self.step, "steps", enabled=self.world.main)
-            while self.step < last:
+            self.deadline = time.monotonic() + 60 * self.options.max_minutes if self.options.max_minutes else None
+            while self.step < last and not self._out_of_time():
                 self._run_epoch(steps_per_epoch, last, progress)
             progress.close()
             return self._export()
@@ -166,14 +169,17 @@ class Trainer:
             self.step += 1
             progress.update()
             self._log(logs, batch)
-            if self.step % self.config.train.checkpoint_every == 0 or self.step == last:
+            if self.step % self.config.train.checkpoint_every == 0 or self.step == last or self._out_of_time():
                 self.save()
-            if self.step >= last:
+            if self.step >= last or self._out_of_time():
                 break
         if self.step % steps_per_epoch == 0:
             for scheduler in self.schedulers.values():
                 scheduler.step()  # per epoch, as the authors do
             self.save()
+
+    def _out_of_time(self) -> bool:
+        return self.deadline is not None and time.monotonic() > self.deadline
 
     def _sampler(self, epoch: int, skip: int) -> EpochSampler:
         if hasattr(self.dataset, "set_epoch"):

