@@ -155,7 +155,25 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .animate import Animator
+    from .demo import run_demo
+    from .packaged import packaged_model_path
+
+    checkpoint = args.checkpoint or packaged_model_path()
+    run_demo(args.output, Animator.from_checkpoint(checkpoint, device=args.device), args.frames, args.show_keypoints)
+    print(f"{Path(args.output).resolve()}")
+    return 0
+
+
 def add_data_commands(commands) -> None:
+    p = commands.add_parser("demo", help="animate an unseen puppet with the packaged model (nothing to download)")
+    p.add_argument("--output", default="demo.mp4", help="where to write source | driving | result")
+    p.add_argument("--show-keypoints", action="store_true", help="draw the model's keypoints on each panel")
+    p.add_argument("--frames", type=int, default=64)
+    p.add_argument("--checkpoint", help="another model instead of the packaged one")
+    p.add_argument("--device", default="auto")
+    p.set_defaults(run=cmd_demo)
     p = commands.add_parser("synth", help="generate a synthetic dataset of articulated 2-D puppets")
     p.add_argument("out_root")
     p.add_argument("--videos", type=int, default=100)

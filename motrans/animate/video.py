@@ -40,12 +40,15 @@ def animate_video(source_path: str | Path, driving_path: str | Path, output_path
     source = read_image(source_path)
     info = probe(driving_path, options.fps)
     next(iter(read_frames(driving_path)))  # a file that probes but decodes nothing fails here, not halfway
+    say = (lambda message: None) if quiet else (lambda message: print(f"motrans: {message}", file=sys.stderr))
     if animator is None:
         if checkpoint is None:
-            raise InputError("no --checkpoint given (a packaged default model is not available yet)")
+            from ..packaged import packaged_model_path
+
+            checkpoint = packaged_model_path()
+            say(f"no --checkpoint: using the packaged demo model {checkpoint.name} (synthetic puppets, 128x128)")
         animator = Animator.from_checkpoint(checkpoint, config, device, dtype)
     fps = options.fps or info.fps
-    say = (lambda message: None) if quiet else (lambda message: print(f"motrans: {message}", file=sys.stderr))
     say(f"animating on {animator.device} in {str(animator.dtype).replace('torch.', '')}, "
         f"{info.frames or '?'} frames at {fps:g} fps")
     frames = animator.animate(source, read_frames(driving_path), options.mode, options.adapt_scale,
