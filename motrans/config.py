@@ -31,6 +31,31 @@ class BackboneConfig:
 
 
 @dataclass(frozen=True)
+class KeypointDetectorConfig:
+    """FOMM's keypoint detector (`method: fomm`); the defaults are the authors' vox-256.yaml."""
+
+    block_expansion: int = 32
+    max_features: int = 1024
+    num_blocks: int = 5
+    scale: float = 0.25  # heatmaps at 1/4 resolution
+    temperature: float = 0.1  # of the spatial softmax over each heatmap
+    pad: int = 0  # the 7×7 heads are unpadded: 58×58 heatmaps from the 64×64 hourglass
+    single_jacobian_map: bool = False  # one Jacobian map shared by all keypoints (the authors' mgif-256)
+
+
+@dataclass(frozen=True)
+class RegionPredictorConfig:
+    """MRAA's region predictor (`method: mraa`); the defaults are the authors' vox256.yaml."""
+
+    block_expansion: int = 32
+    max_features: int = 1024
+    num_blocks: int = 5
+    scale: float = 0.25  # heatmaps at 1/4 resolution
+    temperature: float = 0.1
+    pad: int = 3  # the authors' default, which vox256 relies on; their taichi, ted and mgif files set 0
+
+
+@dataclass(frozen=True)
 class EstimatorConfig:
     method: str = "motrans"
     backbone: BackboneConfig = field(default_factory=BackboneConfig)
@@ -43,6 +68,8 @@ class EstimatorConfig:
     scale_with_head: bool = True  # attention scale head_dim^-0.5; the authors' Stem model uses dim^-0.5
     mask_image_to_motion: bool = False  # authors' FIX_IMG2MOTION_ATTENTION: image tokens ignore motion tokens
     normalize_input: bool = False  # authors' DATA_PREPROCESS: ImageNet mean/std before the backbone
+    fomm: KeypointDetectorConfig = field(default_factory=KeypointDetectorConfig)  # used by method "fomm"
+    mraa: RegionPredictorConfig = field(default_factory=RegionPredictorConfig)  # used by method "mraa"
 
 
 @dataclass(frozen=True)
@@ -53,6 +80,8 @@ class DenseMotionConfig:
     scale: float = 0.25  # motion at 1/4 resolution
     kp_variance: float = 0.01  # Gaussian heatmaps with sigma 0.1 in [-1, 1] coordinates
     occlusion: bool = True
+    covariance_heatmaps: bool = False  # MRAA: each part's heatmap uses its covariance instead of kp_variance
+    revert_axis_swap: bool = False  # MRAA: A_S·A_Z⁻¹ times the sign of its (0, 0) entry, undoing SVD axis flips
 
 
 @dataclass(frozen=True)
@@ -70,6 +99,15 @@ class BackgroundConfig:
     block_expansion: int = 32
     max_features: int = 1024
     num_blocks: int = 5
+
+
+@dataclass(frozen=True)
+class AVDConfig:
+    """MRAA's animation-via-disentanglement network: identity from the source, pose from the driving frame."""
+
+    enabled: bool = False
+    id_bottleneck: int = 64
+    pose_bottleneck: int = 64
 
 
 @dataclass(frozen=True)
@@ -93,6 +131,7 @@ class ModelConfig:
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
     background: BackgroundConfig = field(default_factory=BackgroundConfig)
     discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
+    avd: AVDConfig = field(default_factory=AVDConfig)
 
 
 # ---------------------------------------------------------------------------------------------------- data

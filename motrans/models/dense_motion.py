@@ -3,6 +3,8 @@
 At the h×w motion grid (1/4 of the frame): the source is warped by each of the K part motions (Eq. 1) and the
 background motion; an hourglass sees those K+1 warped sources with the driving − source heatmaps, and predicts
 K+1 softmax masks that blend the motions into one deformation, plus a sigmoid occlusion map.
+
+MRAA's pixelwise flow predictor is this network with two flags: `covariance_heatmaps` and `revert_axis_swap`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from torch import Tensor, nn
 
 from ..config import DenseMotionConfig
 from .backbones.hourglass import Hourglass
-from .geometry import background_motion, coordinate_grid, full_precision, gaussian_heatmaps, part_motions
+from .geometry import (background_motion, coordinate_grid, covariance_heatmaps, full_precision, gaussian_heatmaps,
+                       part_motions, region_covariance)
 from .layers import AntiAliasDownsample
 from .motion import Flow, Motion
 
@@ -37,7 +40,8 @@ class DenseMotion(nn.Module):
         b, _, h, w = source_small.shape
         with full_precision(source_small):
             grid = coordinate_grid(h, w, torch.float32, source_small.device)
-            motions = torch.cat([background_motion(grid, b, background), part_motions(grid, source, driving)], 1)
+            parts = part_motions(grid, source, driving, self.config.revert_axis_swap)
+            motions = torch.cat([background_motion(grid, b, background), parts], 1)
             deformed = self.warp_parts(source_small.float(), motions)  # (B, K+1, C, h, w)
             heatmaps = self.heatmaps(source, driving, h, w)
         features = self.hourglass(torch.cat([heatmaps, deformed], 2).view(b, -1, h, w))
@@ -51,8 +55,12 @@ class DenseMotion(nn.Module):
 
     def heatmaps(self, source: Motion, driving: Motion, h: int, w: int) -> Tensor:
         """Driving − source Gaussians, with a zero map first for the background: (B, K+1, 1, h, w)."""
-        variance = self.config.kp_variance
-        maps = gaussian_heatmaps(driving.kp, h, w, variance) - gaussian_heatmaps(source.kp, h, w, variance)
+        if self.config.covariance_heatmaps:
+            maps = (covariance_heatmaps(driving.kp, region_covariance(driving), h, w)
+                    - covariance_heatmaps(source.kp, region_covariance(source), h, w))
+        else:
+            variance = self.config.kp_variance
+            maps = gaussian_heatmaps(driving.kp, h, w, variance) - gaussian_heatmaps(source.kp, h, w, variance)
         return torch.cat([torch.zeros_like(maps[:, :1]), maps], dim=1).unsqueeze(2)
 
     def warp_parts(self, source_small: Tensor, motions: Tensor) -> Tensor:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
+
+if TYPE_CHECKING:
+    from .motion import Motion
 
 
 def full_precision(x: Tensor):
@@ -32,7 +36,36 @@ def gaussian_heatmaps(kp: Tensor, height: int, width: int, variance: float) -> T
     return torch.exp(-0.5 * (diff**2).sum(-1) / variance)
 
 
-def part_motions(grid: Tensor, source: "Motion", driving: "Motion") -> Tensor:  # noqa: F821
+def covariance_heatmaps(kp: Tensor, covariance: Tensor, height: int, width: int) -> Tensor:
+    """MRAA's full-covariance Gaussians: kp (..., K, 2), covariance (..., K, 2, 2) -> (..., K, h, w).
+
+    exp(−½ (z − kp)ᵀ Σ⁻¹ (z − kp)), as two matmuls in the authors' order (peers.md §2.1).
+    """
+    grid = coordinate_grid(height, width, kp.dtype, kp.device)
+    diff = grid - kp[..., None, None, :]  # (..., K, h, w, 2)
+    inverse = torch.inverse(covariance)[..., None, None, :, :]  # (..., K, 1, 1, 2, 2)
+    exponent = torch.matmul(torch.matmul(diff.unsqueeze(-2), inverse), diff.unsqueeze(-1))  # (..., K, h, w, 1, 1)
+    return torch.exp(-0.5 * exponent.sum(dim=(-1, -2)))
+
+
+def relative_affine(source: Tensor, driving: Tensor, revert_axis_swap: bool = False) -> Tensor:
+    """A_S·A_Z⁻¹ for (..., 2, 2) affines. Inverse first, then product, as the authors do (mtia.md §3).
+
+    With `revert_axis_swap` (MRAA) the product is multiplied by the sign of its (0, 0) entry: an SVD may flip a
+    principal axis between the two frames, which would otherwise mirror the part.
+    """
+    affine = torch.matmul(source, torch.inverse(driving))
+    return affine * torch.sign(affine[..., 0:1, 0:1]) if revert_axis_swap else affine
+
+
+def region_covariance(motion: Motion) -> Tensor:
+    """The covariance that shapes a part's heatmap: MRAA's estimate when carried, else A·Aᵀ (as MRAA's AVD)."""
+    if motion.covariance is not None:
+        return motion.covariance
+    return torch.matmul(motion.jacobian, motion.jacobian.permute(0, 1, 3, 2))
+
+
+def part_motions(grid: Tensor, source: Motion, driving: Motion, revert_axis_swap: bool = False) -> Tensor:
     """Eq. (1) at every grid point: T_k(z) = t_S + A_S·A_Z⁻¹·(z − t_Z).
 
     grid (h, w, 2); motions with kp (B, K, 2) and jacobian (B, K, 2, 2) or None. Returns (B, K, h, w, 2).
@@ -40,8 +73,7 @@ def part_motions(grid: Tensor, source: "Motion", driving: "Motion") -> Tensor:  
     b, k = driving.kp.shape[:2]
     z = grid.view(1, 1, *grid.shape) - driving.kp.view(b, k, 1, 1, 2)
     if driving.jacobian is not None:
-        # Inverse first, then product, as the authors do (mtia.md §3).
-        affine = torch.matmul(source.jacobian, torch.inverse(driving.jacobian))  # (B, K, 2, 2)
+        affine = relative_affine(source.jacobian, driving.jacobian, revert_axis_swap)  # (B, K, 2, 2)
         z = torch.matmul(affine[:, :, None, None], z.unsqueeze(-1)).squeeze(-1)
     return z + source.kp.view(b, k, 1, 1, 2)
 

@@ -20,12 +20,13 @@ class Motion:
 
     kp: Tensor  # (B, K, 2), (x, y) in [-1, 1]
     jacobian: Tensor | None = None  # (B, K, 2, 2), the affine A_k; None for methods without one
+    covariance: Tensor | None = None  # (B, K, 2, 2): MRAA's region covariance, which shapes its heatmaps
 
     def detach(self) -> "Motion":
-        return Motion(self.kp.detach(), None if self.jacobian is None else self.jacobian.detach())
+        return Motion(*(None if t is None else t.detach() for t in (self.kp, self.jacobian, self.covariance)))
 
     def __getitem__(self, index) -> "Motion":
-        return Motion(self.kp[index], None if self.jacobian is None else self.jacobian[index])
+        return Motion(*(None if t is None else t[index] for t in (self.kp, self.jacobian, self.covariance)))
 
 
 @dataclass
