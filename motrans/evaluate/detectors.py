@@ -184,7 +184,7 @@ class AppearanceEmbedding:
 
         from ..data.image import resize
 
-        image = torch.from_numpy(resize(as_rgb(frame), self.size)).permute(2, 0, 1)[None].float() / 255
+        image = torch.tensor(resize(as_rgb(frame), self.size)).permute(2, 0, 1)[None].float() / 255
         with torch.inference_mode():
             x = (image - self.network.mean) / self.network.std
             for block in self.network.features:  # all 19 blocks; forward() stops at five intermediate maps

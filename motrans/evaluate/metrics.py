@@ -12,6 +12,7 @@ beside the papers' numbers.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -122,7 +123,7 @@ def _body_akd(frame_pairs: Pairs) -> AKDResult:
         in_real, in_generated = _detected(a), _detected(b)
         both = in_real & in_generated
         if both.any():
-            distances.append(float(np.abs(a.points[COCO_KEYPOINTS][both] - b.points[COCO_KEYPOINTS][both]).mean()))
+            distances.append(float(np.abs(_coco(a.points)[both] - _coco(b.points)[both]).mean()))
         if in_real.any():
             missed.append(float((in_real & ~in_generated).sum() / in_real.sum()))
     return AKDResult(_mean(distances), _mean(missed), frames, detected)
@@ -132,7 +133,12 @@ def _detected(keypoints: BodyKeypoints | None) -> np.ndarray:
     """(17,) bool over COCO_KEYPOINTS: a pose was found and the point's visibility is at least VISIBLE."""
     if keypoints is None:
         return np.zeros(len(COCO_KEYPOINTS), dtype=bool)
-    return keypoints.visibility[list(COCO_KEYPOINTS)] >= VISIBLE
+    return _coco(keypoints.visibility) >= VISIBLE
+
+
+def _coco(values: np.ndarray) -> np.ndarray:
+    """(33, ...) over MediaPipe's keypoints -> (17, ...) over COCO_KEYPOINTS."""
+    return values[np.array(COCO_KEYPOINTS)]
 
 
 def aed(real_frames: Frames, generated_frames: Frames, kind: str = "face") -> float:
@@ -161,28 +167,56 @@ def _aed(frame_pairs: Pairs, kind: str) -> float:
 
 
 def video_pairs(real_path: str | Path, generated_path: str | Path) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Streams (real, generated) pairs from two videos; generated frames are resized to the real frame size."""
-    names = (str(real_path), str(generated_path))
-    for real, generated in pairs(read_frames(real_path), read_frames(generated_path), ("", "")):
-        yield real, generated
-    del names
+    """Streams (real, generated) frame pairs of two videos, each generated frame resized to the real frame size;
+    different frame counts are an InputError naming both files."""
+    real = read_frames(real_path)
+    first = next(real)  # read_frames raises InputError for a video without frames
+    size = first.shape[:2]
+    generated = (f if f.shape[:2] == size else resize(f, size) for f in read_frames(generated_path))
+    yield from pairs(itertools.chain([first], real), generated, (str(real_path), str(generated_path)))
+
+
+class _Counted:
+    """Iterates over `items`, counting them."""
+
+    def __init__(self, items: Iterable):
+        self.items, self.count = items, 0
+
+    def __iter__(self) -> Iterator:
+        for item in self.items:
+            self.count += 1
+            yield item
 
 
 def compare_videos(real_path: str | Path, generated_path: str | Path, kind: str = "face",
                    metrics: Iterable[str] = METRICS) -> dict[str, float | int | None]:
-    """Every requested metric between two videos (any input `read_frames` takes: a video file or a frames folder).
+    """The requested metrics between two videos (anything `read_frames` reads: a video file or a frames folder).
 
-    -> {"frames": n, "l1": …, "akd": …, "akd_frames": pairs counted, "mkr": … (bodies only), "aed": …}. Generated
-    frames of another size than the real ones are resized to the real size (`motrans.data.image.resize`,
-    Lanczos when shrinking, bicubic when enlarging; the aspect ratio is not kept), so keypoint distances are in
-    the real video's pixels. The two must have the same number of frames. Each metric decodes both videos again.
+    -> {"frames": pairs compared, "l1": …, "akd": …, "akd_frames": pairs with keypoints in both, "mkr": … (bodies
+    only), "aed": …}. Generated frames of another size than the real ones are resized to the real size
+    (`motrans.data.image.resize`: Lanczos when shrinking, bicubic when enlarging, the aspect ratio not kept), so
+    keypoint distances are in the real video's pixels. Both must have the same number of frames. Each metric
+    decodes both videos again; decoding costs little beside the detectors.
     """
     _check_kind(kind)
     metrics = tuple(metrics)
     unknown = sorted(set(metrics) - set(METRICS))
-    if unknown:
-        raise InputError(f"unknown metric {unknown[0]!r}: use {', '.join(METRICS)}")
-    results: dict[str, float | int | None] = {"frames": _count(real_path, generated_path)}
+    if unknown or not metrics:
+        raise InputError(f"unknown metric {unknown[0]!r}: use {', '.join(METRICS)}" if unknown else
+                         f"no metric requested: use one or more of {', '.join(METRICS)}")
+    results: dict[str, float | int | None] = {"frames": 0}
     for name in metrics:
-        results.update(_video_metric(name, _resized_pairs(real_path, generated_path), kind))
+        frame_pairs = _Counted(video_pairs(real_path, generated_path))
+        results.update(_video_metric(name, frame_pairs, kind))
+        results["frames"] = frame_pairs.count
     return results
+
+
+def _video_metric(name: str, frame_pairs: Pairs, kind: str) -> dict[str, float | int | None]:
+    if name == "l1":
+        return {"l1": _l1(frame_pairs)}
+    if name == "aed":
+        return {"aed": _aed(frame_pairs, kind)}
+    result = _face_akd(frame_pairs) if kind == "face" else _body_akd(frame_pairs)
+    figures = {"akd": result.akd, "akd_frames": result.detected}
+    return figures if kind == "face" else {**figures, "mkr": result.mkr}

