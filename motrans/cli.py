@@ -166,6 +166,43 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .animate import Animator
+    from .evaluate.benchmark import EvaluateOptions, evaluate
+
+    methods = {}
+    if args.checkpoint:
+        methods[Path(args.checkpoint).stem.split(".")[0]] = (args.checkpoint, args.config)
+    for item in args.methods or []:
+        name, _, spec = item.partition("=")
+        checkpoint, _, config = spec.partition("@")
+        if not name or not checkpoint:
+            raise MotransError(f"--methods {item!r}: use NAME=CHECKPOINT or NAME=CHECKPOINT@CONFIG")
+        methods[name] = (checkpoint, config or None)
+    if not methods:
+        raise MotransError("give --checkpoint or --methods")
+    animators = {name: Animator.from_checkpoint(c, cfg, args.device) for name, (c, cfg) in methods.items()}
+    options = EvaluateOptions(split=args.split, max_videos=args.max_videos, kind=args.kind, batch_size=args.batch_size)
+    evaluate(animators, args.data, args.out, options)
+    return 0
+
+
+def add_evaluate(commands) -> None:
+    p = commands.add_parser("evaluate", help="the paper's reconstruction benchmark (L1, AKD, MKR, AED)")
+    p.add_argument("--checkpoint", help="a model to evaluate (ours, or the authors' with --config)")
+    p.add_argument("--config", help="YAML or preset for an authors' checkpoint")
+    p.add_argument("--methods", nargs="+", metavar="NAME=CKPT[@CONFIG]", help="several models into one table")
+    p.add_argument("--data", required=True, help="dataset root with a test/ split")
+    p.add_argument("--split", default="test")
+    p.add_argument("--max-videos", type=int, default=0)
+    p.add_argument("--kind", default="none", choices=["none", "face", "body"],
+                   help="face: AKD (68 landmarks) and AED; body: AKD, MKR (pose) and AED; none: L1 only")
+    p.add_argument("--out", required=True, help="per-video and mean figures, and table.md, go here")
+    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--device", default="auto")
+    p.set_defaults(run=cmd_evaluate)
+
+
 def add_data_commands(commands) -> None:
     p = commands.add_parser("demo", help="animate an unseen puppet with the packaged model (nothing to download)")
     p.add_argument("--output", default="demo.mp4", help="where to write source | driving | result")
@@ -199,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_animate(commands)
     add_train(commands)
     add_data_commands(commands)
+    add_evaluate(commands)
 
     info = commands.add_parser("info", help="parameters and MACs per component, as the paper counts them")
     info.add_argument("--config", required=True, help="a preset name or a YAML file (ours or the authors')")
