@@ -187,7 +187,22 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from .evaluate.metrics import compare_videos
+
+    figures = compare_videos(args.real, args.generated, args.kind, tuple(args.metrics.split(",")))
+    print(json.dumps(figures, indent=2))
+    return 0
+
+
 def add_evaluate(commands) -> None:
+    p = commands.add_parser("metrics", help="L1, AKD, MKR, AED between two frame-aligned videos")
+    p.add_argument("real")
+    p.add_argument("generated")
+    p.add_argument("--kind", default="face", choices=["face", "body"])
+    p.add_argument("--metrics", default="l1,akd,aed", help="comma-separated subset of l1,akd,aed")
+    p.set_defaults(run=cmd_metrics)
+
     p = commands.add_parser("evaluate", help="the paper's reconstruction benchmark (L1, AKD, MKR, AED)")
     p.add_argument("--checkpoint", help="a model to evaluate (ours, or the authors' with --config)")
     p.add_argument("--config", help="YAML or preset for an authors' checkpoint")

