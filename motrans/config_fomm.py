@@ -40,15 +40,24 @@ def translate(data: dict, source: str) -> dict:
     mtia._apply_defaults(data, out)  # the defaults FOMM's code applies are MTIA's: it is their origin
     model = out.setdefault("model", {})
     model.setdefault("estimator", {})["method"] = "fomm"
-    discriminator = data.get("model_params", {}).get("discriminator_params", {})
-    model.setdefault("discriminator", {}).setdefault("spectral_norm", bool(discriminator.get("sn", False)))
+    _code_defaults(model)
     out.setdefault("train", {})["clip_estimator"] = 0.0  # FOMM clips no gradient
     return out
 
 
-def translate_keys(data: dict, source: str, layout: str, top: set[str], renames: dict[str, str], ignored: set[str],
-                   convert: Callable[[str, Any, str], Any]) -> dict:
-    """Every leaf of `data` renamed by `renames` or skipped by `ignored`; anything else is a ConfigError."""
+def _code_defaults(model: dict) -> None:
+    """Values FOMM's code takes from its own defaults when a file leaves them out, where ours differ."""
+    model.setdefault("estimate_jacobian", False)
+    model.setdefault("estimator", {}).setdefault("fomm", {}).setdefault("scale", 1.0)
+    model.setdefault("dense_motion", {}).setdefault("scale", 1.0)
+    model["dense_motion"].setdefault("occlusion", False)
+    model.setdefault("discriminator", {}).setdefault("spectral_norm", False)
+
+
+def translate_keys(data: dict, source: str, layout: str, top: set[str], renames: dict[str, str | tuple[str, ...]],
+                   ignored: set[str], convert: Callable[[str, Any, str], Any]) -> dict:
+    """Every leaf of `data` renamed by `renames` (to one path or several) or skipped by `ignored`; anything else
+    is a ConfigError."""
     unknown = set(data) - top
     if unknown:
         raise ConfigError(f"{source}: unknown key {sorted(unknown)[0]!r} in an authors' ({layout}) config")
@@ -59,7 +68,8 @@ def translate_keys(data: dict, source: str, layout: str, top: set[str], renames:
         target = renames.get(path)
         if target is None:
             raise ConfigError(f"{source}: unknown key {path!r} in an authors' ({layout}) config")
-        mtia._put(out, target, convert(path, value, source))
+        for ours in (target,) if isinstance(target, str) else target:
+            mtia._put(out, ours, convert(path, value, source))
     return out
 
 

@@ -1,7 +1,9 @@
 """`load_model()`: any supported checkpoint file into a ready AnimationModel; conversion to our safetensors format.
 
-Layouts: our safetensors (config inside), our training checkpoints, and the authors' MTIA `.pth.tar` (which needs
-its YAML: their vox and mgif files have the same shapes and differ in `skips` only).
+Layouts: our safetensors (config inside), our training checkpoints, the authors' MTIA `.pth.tar` (which needs
+its YAML: their vox and mgif files have the same shapes and differ in `skips` only), FOMM's `*-cpk.pth.tar` (whose
+shapes say all) and MRAA's `*.pth` (which needs its YAML for the region head's padding). A checkpoint given a
+config for another method is refused, naming the method it looks like.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from ..config import Config, config_from_data, config_to_dict, list_presets, load_config
+from ..config import Config, config_from_data, config_to_dict, list_presets, load_config, replace
 from ..errors import CheckpointError, ConfigError
 from ..models import AnimationModel, build_discriminator, build_model
-from . import mtia
+from . import fomm, mraa, mtia
 from .io import check_finite, config_metadata, read_pickle, read_safetensors, write_safetensors, is_safetensors
 
 AUTHORS_CONFIGS = {"motrans-vox256": "voxceleb1.yaml", "motrans-taichi256": "taichi256.yaml",
@@ -28,7 +30,7 @@ class Checkpoint:
 
     config: Config
     state: dict[str, Tensor]  # AnimationModel keys, plus `discriminator.*` when the file has one
-    layout: str  # "motrans" | "mtia"
+    layout: str  # "motrans" | "mtia" | "fomm" | "mraa"
     path: Path
 
 
@@ -42,18 +44,46 @@ def read_checkpoint(path: str | Path, config: Config | str | Path | None = None)
     if is_safetensors(path):
         state, metadata = read_safetensors(path)
         stored = config_from_data(config_metadata(metadata, path), f"{path} (metadata)")
-        return Checkpoint(config or stored, state, "motrans", path)
+        return Checkpoint(_same_method(config, stored.model.estimator.method, "a motrans", path) or stored, state,
+                          "motrans", path)
     data = read_pickle(path)
+    if mtia.matches(data) or fomm.matches(data) or mraa.matches(data):
+        return _read_authors(data, path, config)
+    if "model" in data and "config" in data and isinstance(data.get("model"), dict):
+        stored = config_from_data(data["config"], f"{path} (config)")
+        return Checkpoint(_same_method(config, stored.model.estimator.method, "a motrans", path) or stored,
+                          dict(data["model"]), "motrans", path)
+    raise CheckpointError(f"{path}: not a known checkpoint layout (top-level keys: {sorted(map(str, data))[:6]})")
+
+
+def _read_authors(data: dict, path: Path, config: Config | None) -> Checkpoint:
+    """An MTIA, FOMM or MRAA checkpoint dict, renamed; FOMM's config can come from its shapes alone."""
     if mtia.matches(data):
         state = mtia.convert(data)
         if config is None:
             raise CheckpointError(f"{path}: an authors' MTIA checkpoint needs its YAML: pass --config "
                                   f"({_fitting_hint(state)})")
-        return Checkpoint(config, state, "mtia", path)
-    if "model" in data and "config" in data and isinstance(data.get("model"), dict):
-        stored = config_from_data(data["config"], f"{path} (config)")
-        return Checkpoint(config or stored, dict(data["model"]), "motrans", path)
-    raise CheckpointError(f"{path}: not a known checkpoint layout (top-level keys: {sorted(map(str, data))[:6]})")
+        return Checkpoint(_same_method(config, "motrans", "an authors' MTIA (MoTrans)", path), state, "mtia", path)
+    if fomm.matches(data):
+        state = fomm.convert(data)
+        config = config or config_from_data({"model": fomm.config_from(state)}, f"{path} (shapes)")
+        return Checkpoint(_same_method(config, fomm.METHOD, fomm.ARTICLED, path), state, "fomm", path)
+    state = mraa.convert(data)
+    if config is None:
+        raise CheckpointError(f"{path}: an MRAA checkpoint needs its YAML: pass --config (the region head's padding "
+                              "is in no weight: 3 for vox256.yaml, 0 for taichi256, ted384 and mgif256)")
+    config = _same_method(config, mraa.METHOD, mraa.ARTICLED, path)
+    # The AVD network is stored only after the AVD stage; the authors' demo loads it only when present.
+    avd = replace(config.model.avd, **mraa.avd_config(state))
+    return Checkpoint(replace(config, model=replace(config.model, avd=avd)), state, "mraa", path)
+
+
+def _same_method(config: Config | None, method: str, looks_like: str, path: Path) -> Config | None:
+    """`config` unchanged, unless its estimator is not the checkpoint's: then a CheckpointError naming both."""
+    if config is not None and config.model.estimator.method != method:
+        raise CheckpointError(f"{path}: looks like {looks_like} checkpoint (estimator {method!r}), but the config's "
+                              f"model.estimator.method is {config.model.estimator.method!r}")
+    return config
 
 
 def load_model(path: str | Path, config: Config | str | Path | None = None, device: str | torch.device = "cpu",

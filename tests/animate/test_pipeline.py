@@ -59,7 +59,10 @@ def test_relative_first_frame_keeps_the_source_pose(animator):
     assert np.abs(first.astype(int) - itself.astype(int)).max() <= 1
 
 
-def test_adapt_scale_changes_relative_motion_only(animator):
+def test_adapt_scale_changes_relative_motion_only(animator, monkeypatch):
+    import motrans.animate.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "movement_scale", lambda source, initial: 3.0)  # random weights give ≈ 1
     source, driving = read_image(FACE), [read_image(p) for p in IMAGES]
     plain = list(animator.animate(source, driving))
     scaled = list(animator.animate(source, driving, adapt_scale=True))
@@ -121,3 +124,18 @@ def test_bad_options(animator):
         list(animator.animate(read_image(FACE), _frames(2), mode="sideways"))
     with pytest.raises(InputError, match="batch size"):
         list(animator.animate(read_image(FACE), _frames(2), batch_size=0))
+
+
+def test_movement_scale_is_the_hull_size_ratio():
+    import torch
+
+    from motrans.animate.normalize import hull_area, movement_scale, transfer
+    from motrans.models import Motion
+
+    square = np.array([[0, 0], [2, 0], [2, 2], [0, 2], [1, 1]], dtype=np.float32)  # inner point ignored
+    assert hull_area(square) == 4.0
+    small, large = Motion(torch.tensor(square[None]) * 0.1), Motion(torch.tensor(square[None]) * 0.3)
+    assert movement_scale(small, large) == pytest.approx(1 / 3)
+    moved = Motion(large.kp + 0.3)
+    out = transfer(small, moved, large, "relative", scale=1 / 3, relative_jacobian=False)
+    assert torch.allclose(out.kp, small.kp + 0.1)

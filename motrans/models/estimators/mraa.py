@@ -1,9 +1,9 @@
 """MRAA's region predictor (Siarohin et al., CVPR 2021; `peers.md` §2.1): regions as heatmap moments.
 
 image (B, 3, H, W) → FOMM's hourglass and 7×7 heatmap head (`pad` 3 for the authors' vox256, else 0) →
-softmax(·/0.1) → shift t = Σ p·z, covariance Σ = Σ p·(z − t)(z − t)ᵀ → affine A = U·√S from the SVD Σ = U·S·Uᵀ
-(the principal axes, scaled by their standard deviations). The affine is always estimated: the authors'
-`estimate_affine` only switches a regression head their released models do not have.
+softmax(·/0.1) → shift t = Σ p·z and covariance Σ = Σ p·(z − t)(z − t)ᵀ → affine A = U·√S from the SVD
+Σ = U·S·Uᵀ (the principal axes, scaled by their standard deviations). The affine is always estimated: the
+authors' `estimate_affine` only switches a regression head their released models do not have.
 Reimplemented from the paper and the shape contract; the order of operations matches the released weights'.
 """
 
