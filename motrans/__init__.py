@@ -5,9 +5,11 @@ __version__ = "0.1.0"
 from .config import Config, ModelConfig, load_config  # noqa: E402
 from .errors import CheckpointError, ConfigError, InputError, MotransError  # noqa: E402
 from .models import build_model, list_models  # noqa: E402
+from .checkpoints import load_model  # noqa: E402
+from .animate import Animator, animate_video  # noqa: E402
 
 
 __all__ = [
-    "Config", "ModelConfig", "load_config", "build_model", "list_models", 
+    "Config", "ModelConfig", "load_config", "build_model", "list_models", "load_model", "Animator", "animate_video",
     "MotransError", "InputError", "ConfigError", "CheckpointError", "__version__",
 ]
