@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .config import put
 from .errors import ConfigError
 
 AUTHORS_TOP = {"dataset_params", "model_params", "train_params", "reconstruction_params", "animate_params",
@@ -119,7 +120,7 @@ def translate(data: dict, source: str) -> dict:
         target = RENAMES.get(path)
         if target is None:
             raise ConfigError(f"{source}: unknown key {path!r} in an authors' (MTIA) config")
-        _put(out, target, _convert(path, value, source))
+        put(out, target, _convert(path, value, source))
     _check_hrnet(data.get("MODEL", {}), source)
     _apply_defaults(data, out)
     return out
@@ -154,11 +155,6 @@ def _convert(path: str, value: Any, source: str) -> Any:
     return value
 
 
-def _put(out: dict, path: str, value: Any) -> None:
-    *parents, leaf = path.split(".")
-    for key in parents:
-        out = out.setdefault(key, {})
-    out[leaf] = value
 
 
 def _check_hrnet(model: dict, source: str) -> None:

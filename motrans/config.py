@@ -336,6 +336,14 @@ def _resolve_base(base: str, source: str) -> str:
     return str(relative) if relative.is_file() else base
 
 
+def put(out: dict, dotted: str, value: Any) -> None:
+    """Sets out["a"]["b"]["c"] = value for "a.b.c", creating the nested dicts on the way."""
+    *parents, leaf = dotted.split(".")
+    for key in parents:
+        out = out.setdefault(key, {})
+    out[leaf] = value
+
+
 def merge(base: dict, override: dict) -> dict:
     """Deep merge of nested dicts; `override` wins, leaf by leaf."""
     out = dict(base)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from . import authors_config as mtia
+from .config import put
 from .errors import ConfigError
 
 TOP = {"dataset_params", "model_params", "train_params", "reconstruction_params", "animate_params",
@@ -69,7 +70,7 @@ def translate_keys(data: dict, source: str, layout: str, top: set[str], renames:
         if target is None:
             raise ConfigError(f"{source}: unknown key {path!r} in an authors' ({layout}) config")
         for ours in (target,) if isinstance(target, str) else target:
-            mtia._put(out, ours, convert(path, value, source))
+            put(out, ours, convert(path, value, source))
     return out
 
 

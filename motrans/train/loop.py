@@ -26,7 +26,7 @@ from ..losses import Criterion, total, weights
 from ..losses.equivariance import RandomTPS
 from ..models import build_discriminator, build_model
 from ..progress import Progress
-from .distributed import EpochSampler, World, barrier, device_for, mean_over_ranks, setup, synchronise_batch_norm, teardown
+from .distributed import EpochSampler, barrier, device_for, mean_over_ranks, setup, synchronise_batch_norm, teardown
 
 CHECKPOINT = "checkpoint.pt"
 EXPORT = "model.safetensors"
@@ -339,16 +339,10 @@ def with_overrides(config: Config, overrides: dict[str, str]) -> Config:
     """Dotted overrides (`train.lr_generator=1e-4`) applied through the strict loader."""
     import yaml
 
-    from ..config import merge
+    from ..config import put
 
     data = config_to_dict(config)
     for dotted, text in overrides.items():
-        *parents, leaf = dotted.split(".")
-        node = {}
-        cursor = node
-        for key in parents:
-            cursor = cursor.setdefault(key, {})
-        cursor[leaf] = yaml.safe_load(text)
-        data = merge(data, node)
+        put(data, dotted, yaml.safe_load(text))
     return config_from_data(data, "command-line overrides")
 
