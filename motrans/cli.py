@@ -53,9 +53,12 @@ def add_animate(commands) -> None:
     p.add_argument("--source", "--source_image", required=True, help="the image to animate")
     p.add_argument("--driving", "--driving_video", required=True, help="a video, or a directory of PNG/JPG frames")
     p.add_argument("--output", "--result_video", required=True, help="OUT.mp4, OUT.gif or a directory/")
-    p.add_argument("--mode", choices=["relative", "absolute"], default="relative")
+    p.add_argument("--mode", choices=["relative", "absolute", "avd"], default="relative",
+                   help="relative (default), absolute, or avd (MRAA/TPSMM checkpoints with an AVD network)")
     p.add_argument("--relative", dest="mode", action="store_const", const="relative", help=argparse.SUPPRESS)
-    p.add_argument("--adapt-scale", "--adapt_scale", action="store_true", help="scale movement by keypoint hull area")
+    p.add_argument("--adapt-scale", "--adapt_scale", action="store_true", default=None,
+                   help="scale movement by keypoint hull area (default: on for MRAA and TPSMM, as their demos)")
+    p.add_argument("--no-adapt-scale", dest="adapt_scale", action="store_false", help="never scale movement")
     p.add_argument("--find-best-frame", "--find_best_frame", action="store_true",
                    help="start relative motion from the driving frame closest to the source's pose")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")

@@ -1,20 +1,23 @@
 """Motion transfer between identities, as the authors' demo does it (FOMM's `normalize_kp`).
 
 relative: t = t_S + (t_Z − t_Z0)·scale and A = (A_Z·A_Z0⁻¹)·A_S, where Z0 is the first (or best) driving frame;
-absolute: the driving motion as is. `scale` is 1, or with adapt-scale sqrt(area(hull(t_S)) / area(hull(t_Z0))),
-which the authors apply in relative mode only.
+absolute: the driving motion as is; avd: the method's AVD network given the source and driving motions (MRAA,
+TPSMM). `scale` is 1, or with adapt-scale sqrt(area(hull(t_S)) / area(hull(t_Z0))), which the authors apply in
+relative mode only (FOMM on request, MRAA and TPSMM always). What the relative rule does not name (MRAA's region
+covariance) is the driving frame's, as in MRAA's `get_animation_region_params`.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import torch
 
 from ..models.motion import Motion
 
-MODES = ("relative", "absolute")
+MODES = ("relative", "absolute", "avd")
 
 
 def hull_area(points: np.ndarray) -> float:
@@ -58,4 +61,4 @@ def transfer(source: Motion, driving: Motion, initial: Motion, mode: str = "rela
     if relative_jacobian and driving.jacobian is not None:
         change = torch.matmul(driving.jacobian, torch.inverse(initial.jacobian))
         jacobian = torch.matmul(change, source.jacobian)
-    return Motion(kp, jacobian)
+    return replace(driving, kp=kp, jacobian=jacobian)

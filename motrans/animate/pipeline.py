@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import torch
@@ -23,7 +23,7 @@ from torch import Tensor
 from ..checkpoints import load_model
 from ..data.image import fit
 from ..errors import InputError
-from ..models import AnimationModel, Motion
+from ..models import AnimationModel, Motion, avd_transfer
 from .best_frame import best_frame
 from .normalize import MODES, movement_scale, transfer
 
@@ -35,7 +35,7 @@ class Source:
     """Everything about the source image that the driving frames never change."""
 
     image: Tensor  # (1, C, H, W) in [0, 1]
-    motion: Motion  # kp (1, K, 2), jacobian (1, K, 2, 2)
+    motion: Motion  # kp (1, K, 2), jacobian (1, K, 2, 2) or None, covariance (1, K, 2, 2) or None
     small: Tensor  # (1, C, h, w): the source at the motion grid
     features: list[Tensor]  # the generator's encoder outputs
 
@@ -87,7 +87,7 @@ class Animator:
         self.frame_size: tuple[int, int] = tuple(model.config.frame_size)
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, config=None, device: str = "auto", dtype: str = "float32") -> "Animator":
+    def from_checkpoint(cls, path: str | Path, config=None, device: str = "auto", dtype: str = "float32") -> Animator:
         device, dtype = resolve_device(device), resolve_dtype(dtype)  # refuse a missing GPU before loading
         return cls(load_model(path, config), device, dtype)
 
@@ -129,28 +129,53 @@ class Animator:
             return self.model.estimator(self.to_tensor(frames))
 
     @torch.inference_mode()
-    def generate(self, source: Source, motion: Motion) -> list[np.ndarray]:
-        """Source + a batch of (already transferred) driving motions -> generated uint8 frames."""
+    def generate(self, source: Source, motion: Motion, background: Tensor | None = None) -> list[np.ndarray]:
+        """Source + a batch of (already transferred) driving motions [+ (B, 3, 3) background] -> uint8 frames."""
         b = len(motion.kp)
         expand = lambda t: t.expand(b, *t.shape[1:])  # noqa: E731 - views, no copies of the cached source
-        source_motion = Motion(expand(source.motion.kp), expand(source.motion.jacobian)
-                               if source.motion.jacobian is not None else None)
+        source_motion = _expand(source.motion, b)
         with self._autocast():
-            flow = self.model.dense_motion(expand(source.small), source_motion, motion)
+            flow = self.model.dense_motion(expand(source.small), source_motion, motion, background)
             prediction = self.model.generator(expand(source.image), [expand(f) for f in source.features], flow)
         return self.to_frames(prediction)
 
+    @torch.inference_mode()
+    def reconstruct(self, source: Source, frames: list[np.ndarray]) -> list[np.ndarray]:
+        """Fitted frames of the source's own video, each driven by itself with absolute motion, as the authors'
+        reconstruction.py: the background motion joins in where the model has a predictor (animation never uses it)."""
+        driving = self.to_tensor(frames)
+        with self._autocast():
+            motion = self.model.estimator(driving)
+            background = None
+            if self.model.background is not None:
+                background = self.model.background(source.image.expand(len(driving), -1, -1, -1), driving)
+        return self.generate(source, motion, background)
+
     # ------------------------------------------------------------------------------------------ the loop
+    @property
+    def method(self) -> str:
+        return self.model.config.estimator.method
+
+    def adapts_scale_by_default(self) -> bool:
+        """MRAA's and TPSMM's demos always scale relative movement by the hull areas; FOMM's and MTIA's on request."""
+        return self.method in ("mraa", "tpsmm")
+
     def animate(self, source: np.ndarray, driving: Iterable[np.ndarray], mode: str = "relative",
-                adapt_scale: bool = False, find_best_frame: bool = False, batch_size: int = 4,
+                adapt_scale: bool | None = None, find_best_frame: bool = False, batch_size: int = 4,
                 fit_mode: str = "crop", on_best_frame: Callable[[int], None] | None = None) -> Iterator[np.ndarray]:
         """Yields one generated (H, W, 3) uint8 frame per driving frame, in order, as they are ready.
 
         mode "relative" (default) moves the source by the driving motion relative to the first driving frame (or
-        to the frame closest to the source's pose with `find_best_frame`); "absolute" copies the driving motion.
+        to the frame closest to the source's pose with `find_best_frame`); "absolute" copies the driving motion;
+        "avd" asks the model's AVD network (MRAA, TPSMM). adapt_scale None means the method's own default.
         """
         if mode not in MODES:
             raise InputError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+        if mode == "avd" and self.model.avd is None:
+            raise InputError(f"--mode avd needs an AVD network, and this {self.method} model has none "
+                             "(the authors' AVD checkpoints carry `avd_network`)")
+        if adapt_scale is None:
+            adapt_scale = self.adapts_scale_by_default()
         if batch_size < 1:
             raise InputError(f"batch size must be at least 1, got {batch_size}")
         state = self.encode_source(source, fit_mode)
@@ -169,7 +194,13 @@ class Animator:
             initial, batches = first[0:1], _chain(first, batches)
         scale = movement_scale(state.motion, initial) if adapt_scale and mode == "relative" else 1.0
         for motion in batches:
-            yield from self.generate(state, transfer(state.motion, motion, initial, mode, scale))
+            yield from self.generate(state, self._transfer(state.motion, motion, initial, mode, scale))
+
+    @torch.inference_mode()
+    def _transfer(self, source: Motion, driving: Motion, initial: Motion, mode: str, scale: float) -> Motion:
+        if mode == "avd":
+            return avd_transfer(self.model.avd, _expand(source, len(driving.kp)), driving)
+        return transfer(source, driving, initial, mode, scale)
 
     def _motion_batches(self, driving: Iterable[np.ndarray], batch_size: int, fit_mode: str) -> Iterator[Motion]:
         batch: list[np.ndarray] = []
@@ -180,6 +211,16 @@ class Animator:
                 batch = []
         if batch:
             yield self.estimate(batch)
+
+
+def _expand(motion: Motion, b: int) -> Motion:
+    """A (1, K, ...) motion as a (b, K, ...) view."""
+    views = {}
+    for field in fields(motion):
+        tensor = getattr(motion, field.name)
+        if tensor is not None:
+            views[field.name] = tensor.expand(b, *tensor.shape[1:])
+    return replace(motion, **views)
 
 
 def _chain(first: Motion, rest: Iterator[Motion]) -> Iterator[Motion]:

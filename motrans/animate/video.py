@@ -19,7 +19,7 @@ from .pipeline import Animator
 @dataclass(frozen=True)
 class AnimateOptions:
     mode: str = "relative"
-    adapt_scale: bool = False
+    adapt_scale: bool | None = None  # None: the method's default (on for MRAA and TPSMM, as their demos)
     find_best_frame: bool = False
     batch_size: int = 4
     fit: str = "crop"

@@ -1,5 +1,6 @@
 """The paper's reconstruction protocol: the first frame of a video is the source, every frame is driven by itself
-with absolute motion, and the result is compared with the real frame."""
+with absolute motion (and the background motion, where the model predicts one), and the result is compared with the
+real frame."""
 
 from __future__ import annotations
 
@@ -21,10 +22,10 @@ def reconstruct(animator: Animator, frames: Iterable[np.ndarray], batch_size: in
     for frame in frames:
         batch.append(animator.fitted(frame))
         if len(batch) == batch_size:
-            yield from zip(batch, animator.generate(source, animator.estimate(batch)))
+            yield from zip(batch, animator.reconstruct(source, batch))
             batch = []
     if batch:
-        yield from zip(batch, animator.generate(source, animator.estimate(batch)))
+        yield from zip(batch, animator.reconstruct(source, batch))
 
 
 def l1(real: np.ndarray, generated: np.ndarray) -> float:
