@@ -63,6 +63,7 @@ class Criterion(nn.Module):
     def __init__(self, config: TrainConfig, model_config: ModelConfig, perceptual: nn.Module | None = None):
         super().__init__()
         self.config, self.loss = config, config.loss
+        self.revert_axis_swap = model_config.dense_motion.revert_axis_swap
         self.pyramid = ImagePyramid(config.scales, model_config.num_channels)
         self.perceptual = perceptual if perceptual is not None else build_perceptual(config)
 
@@ -98,7 +99,8 @@ class Criterion(nn.Module):
         if self.loss.equivariance_value:
             out.terms["equivariance_value"] = equivariance_value(out.driving, transformed, warp)
         if self.loss.equivariance_jacobian:
-            out.terms["equivariance_jacobian"] = equivariance_jacobian(out.driving, transformed, warp)
+            out.terms["equivariance_jacobian"] = equivariance_jacobian(out.driving, transformed, warp,
+                                                                        self.revert_axis_swap)
 
     def _gan_terms(self, out: Output, discriminator: nn.Module, real: dict, generated: dict) -> None:
         kp = out.driving.kp.detach()

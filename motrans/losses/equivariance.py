@@ -58,8 +58,15 @@ def equivariance_value(driving: Motion, transformed: Motion, warp: RandomTPS) ->
     return torch.abs(driving.kp - warp.warp_coordinates(transformed.kp)).mean()
 
 
-def equivariance_jacobian(driving: Motion, transformed: Motion, warp: RandomTPS) -> Tensor:
-    """mean |I − A_Z⁻¹ · (J_T(t_{T(Z)}) · A_{T(Z)})|."""
+def equivariance_jacobian(driving: Motion, transformed: Motion, warp: RandomTPS,
+                          revert_axis_swap: bool = False) -> Tensor:
+    """mean |I − A_Z⁻¹ · (J_T(t_{T(Z)}) · A_{T(Z)})|.
+
+    With `revert_axis_swap` (MRAA, whose affines come from an SVD that may flip both axes) the product first takes
+    the sign of its (0, 0) entry, as its flow does.
+    """
     composed = torch.matmul(warp.jacobian(transformed.kp), transformed.jacobian)
     value = torch.matmul(torch.inverse(driving.jacobian), composed)
+    if revert_axis_swap:
+        value = value * torch.sign(value[..., 0:1, 0:1])
     return torch.abs(torch.eye(2, dtype=value.dtype, device=value.device) - value).mean()
