@@ -83,7 +83,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = with_overrides(load_config(args.config), overrides)
     options = TrainOptions(out_dir=args.out, resume=args.resume, max_steps=args.max_steps,
                            max_minutes=args.max_minutes, device=args.device,
-                           amp=args.amp, compile=args.compile, workers=args.workers, seed=args.seed, init=args.init or "")
+                           amp=args.amp, compile=args.compile, workers=args.workers, seed=args.seed, init=args.init or "",
+                           stage=args.stage)
     path = train(config, options)
     print(f"motrans: exported {path}", file=sys.stderr)
     return 0
@@ -95,7 +96,9 @@ def add_train(commands) -> None:
     p.add_argument("--data", help="dataset root (overrides data.root)")
     p.add_argument("--out", default="runs/train", help="checkpoints, logs and the exported model go here")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt when it exists")
-    p.add_argument("--init", help="start from this checkpoint's weights (fine-tuning)")
+    p.add_argument("--init", help="start from this checkpoint's weights (fine-tuning, or the AVD stage)")
+    p.add_argument("--stage", default="reconstruction", choices=["reconstruction", "avd"],
+                   help="avd: MRAA's/TPSMM's second stage, the AVD network alone on a trained model (with --init)")
     p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps in all")
     p.add_argument("--max-minutes", type=float, default=0, help="stop after this much time (resume continues)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda")

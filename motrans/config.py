@@ -183,6 +183,20 @@ class LossConfig:
 
 
 @dataclass(frozen=True)
+class AVDTrainConfig:
+    """MRAA's and TPSMM's second stage (`motrans train --stage avd`); the defaults are MRAA's vox256.yaml."""
+
+    epochs: int = 30
+    repeats: int = 2000
+    milestones: tuple[int, ...] = (20, 25)
+    batch_size: int = 256
+    lr: float = 1e-3
+    random_scale: float = 0.25  # the pose is stretched per axis by U[1 − s, 1 + s]
+    lambda_shift: float = 1.0
+    lambda_affine: float = 1.0
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     epochs: int = 100
     repeats: int = 150
@@ -201,6 +215,7 @@ class TrainConfig:
     perceptual_weights: str = ""  # local torchvision vgg19-dcbb9e9d.pth
     transform: TransformConfig = field(default_factory=TransformConfig)
     loss: LossConfig = field(default_factory=LossConfig)
+    avd: AVDTrainConfig = field(default_factory=AVDTrainConfig)
 
 
 # ---------------------------------------------------------------------------------------------------- animation

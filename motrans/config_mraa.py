@@ -22,8 +22,7 @@ TOP = {"dataset_params", "model_params", "train_params", "train_avd_params", "re
 IGNORED = {
     "dataset_params.pairs_list", "train_params.use_sync_bn", "train_params.dataloader_workers",
     "train_params.checkpoint_freq", "reconstruction_params", "animate_params.num_pairs", "animate_params.format",
-    "visualizer_params",
-    "train_avd_params",  # the AVD training stage is not implemented; its network loads and runs
+    "visualizer_params", "train_avd_params.dataloader_workers", "train_avd_params.checkpoint_freq",
 }
 FIXED = {
     "model_params.region_predictor_params.pca_based": True,  # False: a FOMM-style regressed affine head
@@ -50,6 +49,12 @@ _OURS = {
     "train_params.loss_weights.equivariance_affine": "train.loss.equivariance_jacobian",
     "animate_params.mode": "animate",
 }
+# The second stage, `motrans train --stage avd` (TPSMM's files use the same keys).
+AVD_TRAIN = {f"train_avd_params.{key}": f"train.avd.{ours}" for key, ours in
+             {"num_epochs": "epochs", "num_repeats": "repeats", "epoch_milestones": "milestones",
+              "batch_size": "batch_size", "lr": "lr", "random_scale": "random_scale",
+              "lambda_shift": "lambda_shift", "lambda_affine": "lambda_affine"}.items()}
+_OURS.update(AVD_TRAIN)
 _SHARED = ("dataset_params.", "model_params.bg_predictor_params.", "model_params.generator_params.",
            "train_params.num_epochs", "train_params.num_repeats", "train_params.epoch_milestones",
            "train_params.batch_size", "train_params.scales", "train_params.transform_params.",

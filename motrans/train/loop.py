@@ -10,6 +10,7 @@ processes with batch B/N repeat one process with batch B.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from ..losses import Criterion, total, weights
 from ..losses.equivariance import RandomTPS
 from ..models import build_discriminator, build_model
 from ..progress import Progress
+from .avd import AVDObjective
 from .distributed import EpochSampler, barrier, device_for, mean_over_ranks, setup, synchronise_batch_norm, teardown
 
 CHECKPOINT = "checkpoint.pt"
@@ -49,7 +51,8 @@ class TrainOptions:
     seed: int = 0
     log_every: int = 10
     images_every: int = 200
-    init: str = ""  # a checkpoint whose weights start the run (fine-tuning)
+    init: str = ""  # a checkpoint whose weights start the run (fine-tuning, or the AVD stage)
+    stage: str = "reconstruction"  # or "avd": MRAA's/TPSMM's second stage, the AVD network alone
 
 
 class TrainingModule(nn.Module):
@@ -66,7 +69,9 @@ class TrainingModule(nn.Module):
 
 class Trainer:
     def __init__(self, config: Config, options: TrainOptions, dataset=None):
+        config = _for_stage(config, options)
         self.config, self.options = config, options
+        self.avd_stage = options.stage == "avd"
         self.device = device_for(options.device)
         self.world = setup(self.device)
         self.out_dir = Path(options.out_dir)
@@ -76,6 +81,9 @@ class Trainer:
         self.model = build_model(config.model).to(self.device)
         self.discriminator = build_discriminator(config.model).to(self.device) if self._uses_gan() else None
         self._load_pretrained()
+        if self.avd_stage:
+            self.model.requires_grad_(False)
+            self.model.avd.requires_grad_(True)
         if self.world.distributed:
             for module in (self.model, self.discriminator):
                 if module is not None:
@@ -103,6 +111,8 @@ class Trainer:
         return Repeated(frames, self.config.train.repeats)
 
     def _uses_gan(self) -> bool:
+        if self.avd_stage:
+            return False
         loss = self.config.train.loss
         return bool(loss.generator_gan or loss.discriminator_gan or any(loss.feature_matching))
 
@@ -110,7 +120,11 @@ class Trainer:
         if self.options.init:
             from ..checkpoints import read_checkpoint
 
-            load_strict(self.model, read_checkpoint(self.options.init, self.config), self.discriminator)
+            checkpoint = read_checkpoint(self.options.init, self.config)
+            if self.avd_stage:  # a first-stage model may come without an AVD network: it starts from its init
+                fresh = {k: v for k, v in self.model.state_dict().items() if k.startswith("avd.")}
+                checkpoint = dataclasses.replace(checkpoint, state={**fresh, **checkpoint.state})
+            load_strict(self.model, checkpoint, self.discriminator)
             return
         path = self.config.model.estimator.backbone.pretrained
         if path and self.config.model.estimator.backbone.kind == "hrnet" and not self.options.resume:
@@ -118,6 +132,8 @@ class Trainer:
 
     def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
         train, betas = self.config.train, (0.5, 0.999)
+        if self.avd_stage:
+            return {"avd": torch.optim.Adam(self.model.avd.parameters(), lr=train.avd.lr, betas=betas)}
         generator = [*self.model.generator.parameters(), *self.model.dense_motion.parameters()]
         estimator = [p for p in self.model.estimator.parameters() if p.requires_grad]
         out = {"generator": torch.optim.Adam(generator, lr=train.lr_generator, betas=betas),
@@ -129,7 +145,7 @@ class Trainer:
         return out
 
     def _wrap(self) -> nn.Module:
-        module = TrainingModule(self.model, self.criterion)
+        module = AVDObjective(self.model, self.config.train.avd) if self.avd_stage else TrainingModule(self.model, self.criterion)
         if self.world.distributed:
             ids = [self.device.index] if self.device.type == "cuda" else None
             module = nn.parallel.DistributedDataParallel(module, device_ids=ids, find_unused_parameters=True)
@@ -164,6 +180,9 @@ class Trainer:
         skip = self.step - self.epoch * steps_per_epoch
         loader = self._loader(self._sampler(self.epoch, skip))
         self.model.train()
+        if self.avd_stage:  # the frozen networks keep their statistics (the authors' left them in train mode)
+            self.model.eval()
+            self.model.avd.train()
         for batch in loader:
             logs = self.train_step(batch)
             self.step += 1
@@ -196,6 +215,8 @@ class Trainer:
     def train_step(self, batch: dict) -> dict[str, float]:
         """One optimisation step on a local batch; returns the unweighted terms and the weighted total."""
         source, driving = batch["source"].to(self.device), batch["driving"].to(self.device)
+        if self.avd_stage:
+            return self._avd_step(source, driving)
         warp = self._warp(len(source))
         with self._autocast():
             _, out = self.module(source, driving, warp, self.discriminator)
@@ -216,6 +237,23 @@ class Trainer:
         logs["loss"] = loss.item()
         self._last = out
         return logs
+
+    def _avd_step(self, source, driving) -> dict[str, float]:
+        """The AVD stage's step: stretches drawn for the whole global batch, then this rank's slice (as `_warp`)."""
+        generator = torch.Generator().manual_seed(self.options.seed * 1_000_003 + self.step)
+        uniform = torch.rand(self.config.train.batch_size, 2, generator=generator)
+        start = self.world.rank * len(source)
+        terms = self.module(source, driving, uniform[start: start + len(source)].to(self.device))
+        objective = self.module.module if isinstance(self.module, nn.parallel.DistributedDataParallel) else self.module
+        loss = objective.total(terms)
+        if not torch.isfinite(loss):
+            raise TrainingError(f"the loss is {loss.item()} at step {self.step + 1}: "
+                                f"{ {k: round(v.item(), 4) for k, v in terms.items()} }")
+        self.optimizers["avd"].zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizers["avd"].step()
+        self._last = None
+        return {**{name: value.item() for name, value in terms.items()}, "loss": loss.item()}
 
     def _warp(self, local: int) -> RandomTPS:
         """The step's random warps: drawn for the whole global batch, then this rank's slice."""
@@ -259,7 +297,7 @@ class Trainer:
             self.logger = TrainLogger(self.out_dir)
         lrs = {name: opt.param_groups[0]["lr"] for name, opt in self.optimizers.items()}
         self.logger.scalars(self.step, logs, lrs, weights(self.config.train.loss))
-        if self.step % self.options.images_every == 0 or self.step == 1:
+        if self._last is not None and (self.step % self.options.images_every == 0 or self.step == 1):
             self.logger.images(self.step, batch, self._last)
 
     # ------------------------------------------------------------------------------------------ checkpoints
@@ -267,7 +305,8 @@ class Trainer:
         """Model, optimizers, schedulers, step and config, written atomically by rank 0."""
         if self.world.main:
             self.out_dir.mkdir(parents=True, exist_ok=True)
-            state = {"format": "motrans-train", "config": config_to_dict(self.config), "step": self.step,
+            state = {"format": "motrans-train", "stage": self.options.stage, "config": config_to_dict(self.config),
+                     "step": self.step,
                      "epoch": self.epoch, "model": _plain_state(self.model),
                      "optimizers": {k: v.state_dict() for k, v in self.optimizers.items()},
                      "schedulers": {k: v.state_dict() for k, v in self.schedulers.items()}}
@@ -282,6 +321,10 @@ class Trainer:
         state = read_pickle(path)
         if state.get("format") != "motrans-train":
             raise CheckpointError(f"{path}: not a motrans training checkpoint")
+        stage = state.get("stage", "reconstruction")
+        if stage != self.options.stage:
+            raise CheckpointError(f"{path}: written by the {stage} stage, not the {self.options.stage} stage; "
+                                  f"start the {self.options.stage} stage in another --out with --init {path}")
         stored = config_from_data(state["config"], f"{path} (config)")
         if stored.model != self.config.model:
             raise CheckpointError(f"{path}: was trained with another model config; resume with the same config")
@@ -303,6 +346,23 @@ class Trainer:
             write_safetensors(path, _plain_state(self.model), config_to_dict(self.config))
         barrier(self.world)
         return path
+
+
+def _for_stage(config: Config, options: TrainOptions) -> Config:
+    """The AVD stage runs on its own schedule (`train.avd`), from a trained model."""
+    if options.stage == "reconstruction":
+        return config
+    if options.stage != "avd":
+        raise ConfigError(f"unknown training stage {options.stage!r}: use reconstruction or avd")
+    if not config.model.avd.enabled:
+        raise ConfigError("--stage avd: this config has no AVD network (model.avd.enabled is false; the authors' "
+                          "MRAA and TPSMM YAML files enable it)")
+    if not options.init and not (options.resume and (Path(options.out_dir) / CHECKPOINT).is_file()):
+        raise ConfigError("--stage avd trains the AVD network of a trained model: give it with --init CKPT")
+    avd = config.train.avd
+    train = dataclasses.replace(config.train, epochs=avd.epochs, repeats=avd.repeats, batch_size=avd.batch_size,
+                                milestones=avd.milestones)
+    return dataclasses.replace(config, train=train)
 
 
 def _plain_state(module: nn.Module) -> dict:

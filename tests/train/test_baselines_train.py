@@ -44,3 +44,43 @@ def test_mraa_equivariance_forgives_an_axis_flip():
     driving, flipped = Motion(kp, affine), Motion(kp, -affine)
     assert equivariance_jacobian(driving, flipped, _IdentityWarp()).item() == pytest.approx(1.0)
     assert equivariance_jacobian(driving, flipped, _IdentityWarp(), revert_axis_swap=True).item() < 1e-6
+
+
+def _mraa_avd_config(perceptual, **overrides):
+    return tiny_train_config(perceptual, **{"model.estimator.method": "mraa", "model.avd.enabled": "true",
+                                            "model.dense_motion.revert_axis_swap": "true",
+                                            "train.avd.batch_size": "4", "train.avd.repeats": "1",
+                                            "train.avd.lr": "1e-2", **overrides})
+
+
+def test_avd_stage_trains_only_the_avd_network(perceptual, tmp_path):
+    config = _mraa_avd_config(perceptual)
+    first = Trainer(config, TrainOptions(out_dir=str(tmp_path / "one"), workers=0, max_steps=1),
+                    dataset=ShiftedPairs()).fit()
+    options = TrainOptions(out_dir=str(tmp_path / "avd"), workers=0, max_steps=12, stage="avd", init=str(first))
+    trainer = Trainer(config, options, dataset=ShiftedPairs())
+    assert set(trainer.optimizers) == {"avd"} and trainer.config.train.batch_size == 4
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    batch = next(iter(torch.utils.data.DataLoader(ShiftedPairs(), batch_size=4)))
+    trainer.model.eval()
+    trainer.model.avd.train()
+    losses = [trainer.train_step(batch)["loss"] for _ in range(12)]
+    assert losses[-1] < losses[0], losses
+    after = trainer.model.state_dict()
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    assert changed and all(k.startswith("avd.") for k in changed)
+
+
+def test_avd_stage_needs_a_model_and_its_own_checkpoint(perceptual, tmp_path):
+    from motrans.errors import CheckpointError, ConfigError
+
+    config = _mraa_avd_config(perceptual)
+    with pytest.raises(ConfigError, match="--init"):
+        Trainer(config, TrainOptions(out_dir=str(tmp_path), workers=0, stage="avd"), dataset=ShiftedPairs())
+    Trainer(config, TrainOptions(out_dir=str(tmp_path), workers=0, max_steps=1), dataset=ShiftedPairs()).fit()
+    with pytest.raises(CheckpointError, match="reconstruction stage"):
+        Trainer(config, TrainOptions(out_dir=str(tmp_path), workers=0, stage="avd", resume=True),
+                dataset=ShiftedPairs())
+    fomm = tiny_train_config(perceptual, **{"model.estimator.method": "fomm"})
+    with pytest.raises(ConfigError, match="no AVD network"):
+        Trainer(fomm, TrainOptions(out_dir=str(tmp_path), workers=0, stage="avd", init="x"), dataset=ShiftedPairs())
