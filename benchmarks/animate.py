@@ -120,17 +120,30 @@ def peak_rss(frames: int, directory: Path) -> float:
     return int(out.stdout.strip().splitlines()[-1]) / 1024
 
 
+def rss(frames: int, long_frames: int, directory: Path) -> dict[str, float]:
+    short, long = peak_rss(frames, directory), peak_rss(long_frames, directory)
+    print(f"  peak RSS, ours float32: {frames} frames {short:.0f} MiB, {long_frames} frames {long:.0f} MiB, "
+          f"ratio {long / short:.3f} (target <= 1.1)", flush=True)
+    return {"rss_short_mib": short, "rss_long_mib": long, "rss_ratio": long / short}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=100, help="frames for the speed comparison")
     parser.add_argument("--long-frames", type=int, default=1169, help="frames for the long-video RSS (0: skip)")
     parser.add_argument("--json", help="also write the figures here")
+    parser.add_argument("--rss-only", action="store_true", help="only the peak RSS of the short and long runs")
     args = parser.parse_args()
     torch.set_num_threads(torch.get_num_threads())
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"device {'cuda: ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu'}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
+        if args.rss_only:
+            figures = rss(args.frames, args.long_frames, tmp)
+            if args.json:
+                Path(args.json).write_text(json.dumps(figures, indent=2))
+            return
         driving = clip(args.frames, tmp)
         model = random_model()
         print(f"{args.frames} frames of {DRIVING.name} at 256x256, source {SOURCE.name}, motrans-vox256 (random weights)")
@@ -145,10 +158,7 @@ def main() -> None:
         print(f"  ratios: (b)/(a) = {figures['b_over_a']:.2f}x   (c)/(a) = {figures['c_over_a']:.2f}x   "
               f"PSNR (c) vs (b) = {figures['psnr_c_vs_b_db']:.1f} dB")
         if args.long_frames:
-            short, long = peak_rss(args.frames, tmp), peak_rss(args.long_frames, tmp)
-            figures.update(rss_short_mib=short, rss_long_mib=long, rss_ratio=long / short)
-            print(f"  peak RSS, ours float32: {args.frames} frames {short:.0f} MiB, {args.long_frames} frames "
-                  f"{long:.0f} MiB, ratio {long / short:.3f}")
+            figures.update(rss(args.frames, args.long_frames, tmp))
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))
 
