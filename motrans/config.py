@@ -1,8 +1,9 @@
 """Typed, frozen configs. The defaults are the paper's main setting (the authors' `voxceleb1.yaml`).
 
 YAML only serialises these dataclasses: `load_config` reads our own files strictly (an unknown or ill-typed key
-is a `ConfigError` naming the key and the file) and also reads the authors' MTIA, FOMM and MRAA YAML files
-unchanged, through `motrans.authors_config`, `config_fomm` and `config_mraa`. A preset in `motrans/configs/` holds only what its dataset or ablation changes.
+is a `ConfigError` naming the key and the file) and also reads the authors' MTIA, FOMM, MRAA and TPSMM YAML files
+unchanged, through `motrans.authors_config`, `config_fomm`, `config_mraa` and `config_tpsmm`. A preset in
+`motrans/configs/` holds only what its dataset or ablation changes.
 """
 
 from __future__ import annotations
@@ -310,7 +311,7 @@ def list_presets() -> list[str]:
 
 
 def load_config(name_or_path: str | Path) -> Config:
-    """A preset name (`motrans-vox256`), our YAML file, or an authors' MTIA, FOMM or MRAA YAML file, into a `Config`."""
+    """A preset name (`motrans-vox256`), our YAML file, or an authors' (MTIA, FOMM, MRAA, TPSMM) YAML -> `Config`."""
     path = Path(name_or_path)
     if not path.suffix and (PRESETS_DIR / f"{path.name}.yaml").is_file():
         path = PRESETS_DIR / f"{path.name}.yaml"
@@ -325,15 +326,16 @@ def load_config(name_or_path: str | Path) -> Config:
 
 
 def config_from_data(data: dict, source: str) -> Config:
-    """Our layout (`model:`, `train:`, ...) or the authors' (MTIA's, FOMM's or MRAA's `model_params:`, ...).
+    """Our layout (`model:`, `train:`, ...) or the authors' (MTIA's, FOMM's, MRAA's or TPSMM's `model_params:`, ...).
 
     Ours may start with `base: <preset or path>`: the file then only states what it changes.
     """
-    from . import config_fomm, config_mraa
+    from . import config_fomm, config_mraa, config_tpsmm
     from .authors_config import is_authors_config, translate
 
-    layout = next((m for m in (config_fomm, config_mraa) if isinstance(data, dict) and m.matches(data)), None)
-    if layout is not None:  # FOMM's or MRAA's YAML: checked before MTIA's, which shares their top-level keys
+    layouts = (config_fomm, config_mraa, config_tpsmm)
+    layout = next((m for m in layouts if isinstance(data, dict) and m.matches(data)), None)
+    if layout is not None:  # FOMM's, MRAA's or TPSMM's YAML: checked before MTIA's, which shares their top-level keys
         data = layout.translate(data, source)
     if isinstance(data, dict) and is_authors_config(data):
         data = translate(data, source)

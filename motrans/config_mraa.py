@@ -79,7 +79,7 @@ def matches(data: dict) -> bool:
 
 def translate(data: dict, source: str) -> dict:
     """MRAA's nested dict -> our nested dict (still to be type-checked by `config_from_dict`)."""
-    _check_fixed(data, source)
+    check_fixed(data, source)
     out = translate_keys(data, source, "MRAA", TOP, RENAMES, IGNORED | set(FIXED), _convert)
     model = out.setdefault("model", {})
     model.setdefault("estimator", {})["method"] = "mraa"
@@ -88,8 +88,9 @@ def translate(data: dict, source: str) -> dict:
     return out
 
 
-def _check_fixed(data: dict, source: str) -> None:
-    for path, supported in FIXED.items():
+def check_fixed(data: dict, source: str, fixed: dict[str, Any] = FIXED) -> None:
+    """A ConfigError when a file sets an option of `fixed` (path -> the one supported value) otherwise."""
+    for path, supported in fixed.items():
         node: Any = data
         for key in path.split("."):
             node = node.get(key, supported) if isinstance(node, dict) else supported

@@ -81,3 +81,21 @@ def make_video(path, frames, fps=25, audio_from=None):
         for frame in frames:
             writer.write(frame)
     return path
+
+
+def check_loads_and_converts(path, model, tmp_path, config=None):
+    """`path` (an authors' file of `model`'s weights) loads into a model that animates as `model` does, and converts
+    to our safetensors bit for bit. Returns the loaded model."""
+    from motrans.checkpoints import convert_checkpoint, load_model
+    from motrans.checkpoints.io import read_safetensors
+
+    loaded = load_model(path, config)
+    source, driving = torch.rand(1, 3, 64, 64), torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.equal(loaded(source, driving).prediction, model(source, driving).prediction)
+    target = tmp_path / "converted.safetensors"
+    convert_checkpoint(path, target, config)
+    state, _ = read_safetensors(target)
+    assert all(torch.equal(state[k], v) for k, v in model.state_dict().items())
+    assert load_model(target).config == loaded.config
+    return loaded

@@ -64,7 +64,8 @@ def count_parameters(module: nn.Module) -> tuple[int, int]:
 
 def capacity(config: ModelConfig) -> list[Capacity]:
     """Per component at the config's frame size and batch 1: MotionEstimator, ImageGenerator (generator + dense
-    motion, as in Table 1), BackgroundPredictor and AVDNetwork when configured, Discriminator."""
+    motion, as in Table 1) and its two parts DenseMotion and Generator (TPSMM's sizes are given per part),
+    BackgroundPredictor and AVDNetwork when configured, Discriminator."""
     with torch.device("meta"):
         model = build_model(config)
         discriminator = build_discriminator(config)
@@ -73,9 +74,11 @@ def capacity(config: ModelConfig) -> list[Capacity]:
         motion = model.estimator(frame)
         generator = nn.ModuleList([model.dense_motion, model.generator])
         rows.append(_measure("ImageGenerator", generator, lambda: model.animate(frame, motion, motion)))
+        for name, part in (("DenseMotion", model.dense_motion), ("Generator", model.generator)):
+            rows.append(_measure(name, part, lambda: model.animate(frame, motion, motion)))
         if model.background is not None:
             rows.append(_measure("BackgroundPredictor", model.background, lambda: model.background(frame, frame)))
-        if model.avd is not None:  # MRAA; eval(): its BatchNorm1d refuses a training batch of one
+        if model.avd is not None:  # MRAA, TPSMM; eval(): its BatchNorm1d refuses a training batch of one
             rows.append(_measure("AVDNetwork", model.avd.eval(), lambda: model.avd(motion, motion)))
         scales = {s: frame for s in config.discriminator.scales}
         rows.append(_measure("Discriminator", discriminator, lambda: discriminator(scales)))

@@ -2,8 +2,9 @@
 
 Layouts: our safetensors (config inside), our training checkpoints, the authors' MTIA `.pth.tar` (which needs
 its YAML: their vox and mgif files have the same shapes and differ in `skips` only), FOMM's `*-cpk.pth.tar` (whose
-shapes say all) and MRAA's `*.pth` (which needs its YAML for the region head's padding). A checkpoint given a
-config for another method is refused, naming the method it looks like.
+shapes say all), MRAA's `*.pth` (which needs its YAML for the region head's padding) and TPSMM's `*.pth.tar`
+(whose shapes say all but ted-384's frame size). A checkpoint given a config for another method is refused, naming
+the method it looks like.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from torch import Tensor, nn
 from ..config import Config, config_from_data, config_to_dict, list_presets, load_config, replace
 from ..errors import CheckpointError, ConfigError
 from ..models import AnimationModel, build_discriminator, build_model
-from . import fomm, mraa, mtia
+from . import fomm, mraa, mtia, tpsmm
 from .io import check_finite, config_metadata, read_pickle, read_safetensors, write_safetensors, is_safetensors
 
 AUTHORS_CONFIGS = {"motrans-vox256": "voxceleb1.yaml", "motrans-taichi256": "taichi256.yaml",
@@ -30,7 +31,7 @@ class Checkpoint:
 
     config: Config
     state: dict[str, Tensor]  # AnimationModel keys, plus `discriminator.*` when the file has one
-    layout: str  # "motrans" | "mtia" | "fomm" | "mraa"
+    layout: str  # "motrans" | "mtia" | "fomm" | "mraa" | "tpsmm"
     path: Path
 
 
@@ -47,7 +48,7 @@ def read_checkpoint(path: str | Path, config: Config | str | Path | None = None)
         return Checkpoint(_same_method(config, stored.model.estimator.method, "a motrans", path) or stored, state,
                           "motrans", path)
     data = read_pickle(path)
-    if mtia.matches(data) or fomm.matches(data) or mraa.matches(data):
+    if any(layout.matches(data) for layout in (mtia, fomm, mraa, tpsmm)):
         return _read_authors(data, path, config)
     if "model" in data and "config" in data and isinstance(data.get("model"), dict):
         stored = config_from_data(data["config"], f"{path} (config)")
@@ -57,7 +58,7 @@ def read_checkpoint(path: str | Path, config: Config | str | Path | None = None)
 
 
 def _read_authors(data: dict, path: Path, config: Config | None) -> Checkpoint:
-    """An MTIA, FOMM or MRAA checkpoint dict, renamed; FOMM's config can come from its shapes alone."""
+    """An MTIA, FOMM, MRAA or TPSMM checkpoint dict, renamed; FOMM's and TPSMM's config can come from their shapes."""
     if mtia.matches(data):
         state = mtia.convert(data)
         if config is None:
@@ -68,6 +69,8 @@ def _read_authors(data: dict, path: Path, config: Config | None) -> Checkpoint:
         state = fomm.convert(data)
         config = config or config_from_data({"model": fomm.config_from(state)}, f"{path} (shapes)")
         return Checkpoint(_same_method(config, fomm.METHOD, fomm.ARTICLED, path), state, "fomm", path)
+    if tpsmm.matches(data):
+        return _read_tpsmm(data, path, config)
     state = mraa.convert(data)
     if config is None:
         raise CheckpointError(f"{path}: an MRAA checkpoint needs its YAML: pass --config (the region head's padding "
@@ -76,6 +79,13 @@ def _read_authors(data: dict, path: Path, config: Config | None) -> Checkpoint:
     # The AVD network is stored only after the AVD stage; the authors' demo loads it only when present.
     avd = replace(config.model.avd, **mraa.avd_config(state))
     return Checkpoint(replace(config, model=replace(config.model, avd=avd)), state, "mraa", path)
+
+
+def _read_tpsmm(data: dict, path: Path, config: Config | None) -> Checkpoint:
+    state = tpsmm.convert(data)
+    config = config or config_from_data(tpsmm.config_from(state), f"{path} (shapes)")
+    config = _same_method(config, tpsmm.METHOD, tpsmm.ARTICLED, path)
+    return Checkpoint(tpsmm.follow_state(config, state), state, "tpsmm", path)
 
 
 def _same_method(config: Config | None, method: str, looks_like: str, path: Path) -> Config | None:

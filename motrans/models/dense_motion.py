@@ -42,15 +42,14 @@ class DenseMotion(nn.Module):
             grid = coordinate_grid(h, w, torch.float32, source_small.device)
             parts = part_motions(grid, source, driving, self.config.revert_axis_swap)
             motions = torch.cat([background_motion(grid, b, background), parts], 1)
-            deformed = self.warp_parts(source_small.float(), motions)  # (B, K+1, C, h, w)
+            deformed = warp_parts(source_small.float(), motions)  # (B, K+1, C, h, w)
             heatmaps = self.heatmaps(source, driving, h, w)
         features = self.hourglass(torch.cat([heatmaps, deformed], 2).view(b, -1, h, w))
         logits = self.mask(features)
         occlusion = torch.sigmoid(self.occlusion(features)) if self.occlusion is not None else None
         with full_precision(logits):
             mask = F.softmax(logits.float(), dim=1)  # (B, K+1, h, w)
-            # Eq. (2): Σ_k M_k · T_k, summed over parts with the motion's (x, y) as a channel pair.
-            deformation = (motions.permute(0, 1, 4, 2, 3) * mask.unsqueeze(2)).sum(dim=1).permute(0, 2, 3, 1)
+            deformation = blend_motions(motions, mask)
         return Flow(deformation, mask, logits, deformed, None if occlusion is None else occlusion.float())
 
     def heatmaps(self, source: Motion, driving: Motion, h: int, w: int) -> Tensor:
@@ -63,9 +62,18 @@ class DenseMotion(nn.Module):
             maps = gaussian_heatmaps(driving.kp, h, w, variance) - gaussian_heatmaps(source.kp, h, w, variance)
         return torch.cat([torch.zeros_like(maps[:, :1]), maps], dim=1).unsqueeze(2)
 
-    def warp_parts(self, source_small: Tensor, motions: Tensor) -> Tensor:
-        """Source (B, C, h, w) warped by each motion (B, K+1, h, w, 2) -> (B, K+1, C, h, w)."""
-        b, parts, h, w, _ = motions.shape
-        repeated = source_small.unsqueeze(1).expand(b, parts, *source_small.shape[1:]).reshape(b * parts, -1, h, w)
-        warped = F.grid_sample(repeated, motions.reshape(b * parts, h, w, 2), align_corners=False)
-        return warped.view(b, parts, -1, h, w)
+
+def warp_parts(source_small: Tensor, motions: Tensor, align_corners: bool = False) -> Tensor:
+    """Source (B, C, h, w) warped by each motion (B, K+1, h, w, 2) -> (B, K+1, C, h, w)."""
+    b, parts, h, w, _ = motions.shape
+    repeated = source_small.unsqueeze(1).expand(b, parts, *source_small.shape[1:]).reshape(b * parts, -1, h, w)
+    warped = F.grid_sample(repeated, motions.reshape(b * parts, h, w, 2), align_corners=align_corners)
+    return warped.view(b, parts, -1, h, w)
+
+
+def blend_motions(motions: Tensor, mask: Tensor) -> Tensor:
+    """Eq. (2): Σ_k M_k · T_k. motions (B, K+1, h, w, 2), mask (B, K+1, h, w) -> deformation (B, h, w, 2).
+
+    Summed over parts with the motion's (x, y) as a channel pair, in the authors' order of operations.
+    """
+    return (motions.permute(0, 1, 4, 2, 3) * mask.unsqueeze(2)).sum(dim=1).permute(0, 2, 3, 1)

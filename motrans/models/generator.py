@@ -17,13 +17,17 @@ from .layers import DownBlock, ResBlock, SameBlock, UpBlock
 from .motion import Flow
 
 
-def warp(features: Tensor, deformation: Tensor) -> Tensor:
-    """Backward-warps (B, C, H', W') by a (B, h, w, 2) deformation, first resized bilinearly to H'×W'."""
+def warp(features: Tensor, deformation: Tensor, align_corners: bool = False) -> Tensor:
+    """Backward-warps (B, C, H', W') by a (B, h, w, 2) deformation, first resized bilinearly to H'×W'.
+
+    `align_corners` applies to both the resize and the sampling: False for FOMM, MRAA and MTIA, True for TPSMM.
+    """
     with full_precision(features):
         if deformation.shape[1:3] != features.shape[2:]:
-            deformation = F.interpolate(deformation.permute(0, 3, 1, 2), size=features.shape[2:], mode="bilinear")
+            deformation = F.interpolate(deformation.permute(0, 3, 1, 2), size=features.shape[2:], mode="bilinear",
+                                        align_corners=align_corners)
             deformation = deformation.permute(0, 2, 3, 1)
-        return F.grid_sample(features.float(), deformation.float(), align_corners=False)
+        return F.grid_sample(features.float(), deformation.float(), align_corners=align_corners)
 
 
 def resize_like(occlusion: Tensor, features: Tensor) -> Tensor:
@@ -43,8 +47,24 @@ def blend(skip: Tensor, flow: Flow, previous: Tensor | None = None) -> Tensor:
     return warped * occlusion + previous * (1 - occlusion)
 
 
-class Generator(nn.Module):
+class LevelEncoder(nn.Module):
+    """What the generators share: a `first` block and `down_blocks`, every output of which the decoder uses."""
+
+    first: nn.Module
+    down_blocks: nn.ModuleList
+
+    def encode(self, source: Tensor) -> list[Tensor]:
+        """(B, C, H, W) -> features at H, H/2, ..., H/2ⁿ; depends on the source only, so it can be cached."""
+        features = [self.first(source)]
+        for block in self.down_blocks:
+            features.append(block(features[-1]))
+        return features
+
+
+class Generator(LevelEncoder):
     """source (B, C, H, W) + Flow -> prediction (B, C, H, W) in [0, 1]."""
+
+    align_corners = False  # of its warps
 
     def __init__(self, config: GeneratorConfig, num_channels: int = 3):
         super().__init__()
@@ -58,13 +78,6 @@ class Generator(nn.Module):
         for i in range(config.num_bottleneck_blocks):
             self.bottleneck.add_module(f"r{i}", ResBlock(width[n]))
         self.final = nn.Conv2d(e, num_channels, 7, padding=3)
-
-    def encode(self, source: Tensor) -> list[Tensor]:
-        """(B, C, H, W) -> features at H, H/2, ..., H/2ⁿ; depends on the source only, so it can be cached."""
-        features = [self.first(source)]
-        for block in self.down_blocks:
-            features.append(block(features[-1]))
-        return features
 
     def forward(self, source: Tensor, features: list[Tensor], flow: Flow) -> Tensor:
         """source (B, C, H, W), its `encode` features, flow -> prediction (B, C, H, W)."""

@@ -1,47 +1,60 @@
-"""Small convolutional blocks shared by the hourglass, the generator and the background predictor (FOMM's)."""
+"""Small convolutional blocks shared by the hourglass, the generator and the background predictor (FOMM's).
+
+The norm is pluggable: BatchNorm (FOMM, MRAA, MTIA) or `instance_norm` (TPSMM); either is named `norm`, so the
+authors' keys fit both.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+Norm = Callable[[int], nn.Module]  # features -> a normalisation layer
+
+
+def instance_norm(features: int) -> nn.Module:
+    """TPSMM's norm: per-sample statistics and a learned affine (weight and bias only, no running stats)."""
+    return nn.InstanceNorm2d(features, affine=True)
+
 
 class SameBlock(nn.Module):
-    """conv → BN → ReLU at the same resolution."""
+    """conv → norm → ReLU at the same resolution."""
 
-    def __init__(self, in_features: int, out_features: int, kernel_size: int = 3):
+    def __init__(self, in_features: int, out_features: int, kernel_size: int = 3, norm: Norm = nn.BatchNorm2d):
         super().__init__()
         self.conv = nn.Conv2d(in_features, out_features, kernel_size, padding=kernel_size // 2)
-        self.norm = nn.BatchNorm2d(out_features)
+        self.norm = norm(out_features)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.relu(self.norm(self.conv(x)))
 
 
 class DownBlock(SameBlock):
-    """conv3×3 → BN → ReLU → 2×2 average pool: (B, Cin, H, W) -> (B, Cout, H/2, W/2)."""
+    """conv3×3 → norm → ReLU → 2×2 average pool: (B, Cin, H, W) -> (B, Cout, H/2, W/2)."""
 
     def forward(self, x: Tensor) -> Tensor:
         return F.avg_pool2d(super().forward(x), 2)
 
 
 class UpBlock(SameBlock):
-    """nearest ×2 → conv3×3 → BN → ReLU: (B, Cin, H, W) -> (B, Cout, 2H, 2W)."""
+    """nearest ×2 → conv3×3 → norm → ReLU: (B, Cin, H, W) -> (B, Cout, 2H, 2W)."""
 
     def forward(self, x: Tensor) -> Tensor:
         return super().forward(F.interpolate(x, scale_factor=2))
 
 
 class ResBlock(nn.Module):
-    """Pre-activation residual block: x + conv(ReLU(BN(conv(ReLU(BN(x))))))."""
+    """Pre-activation residual block: x + conv(ReLU(norm(conv(ReLU(norm(x))))))."""
 
-    def __init__(self, features: int, kernel_size: int = 3):
+    def __init__(self, features: int, kernel_size: int = 3, norm: Norm = nn.BatchNorm2d):
         super().__init__()
         self.conv1 = nn.Conv2d(features, features, kernel_size, padding=kernel_size // 2)
         self.conv2 = nn.Conv2d(features, features, kernel_size, padding=kernel_size // 2)
-        self.norm1 = nn.BatchNorm2d(features)
-        self.norm2 = nn.BatchNorm2d(features)
+        self.norm1 = norm(features)
+        self.norm2 = norm(features)
 
     def forward(self, x: Tensor) -> Tensor:
         out = self.conv1(F.relu(self.norm1(x)))

@@ -18,7 +18,7 @@ from torch import Tensor
 class Motion:
     """What a motion estimator says about one image: K parts, each a keypoint and a local affine."""
 
-    kp: Tensor  # (B, K, 2), (x, y) in [-1, 1]
+    kp: Tensor  # (B, K, 2), (x, y) in [-1, 1]; TPSMM: (B, 5·K, 2), K transforms × 5 control points
     jacobian: Tensor | None = None  # (B, K, 2, 2), the affine A_k; None for methods without one
     covariance: Tensor | None = None  # (B, K, 2, 2): MRAA's region covariance, which shapes its heatmaps
 
@@ -37,7 +37,10 @@ class Flow:
     mask: Tensor  # (B, K+1, h, w): softmax part masks, channel 0 is the background
     mask_logits: Tensor  # (B, K+1, h, w)
     sparse_deformed: Tensor  # (B, K+1, C, h, w): the source warped by each part's motion
-    occlusion: Tensor | None = None  # (B, 1, h, w) in [0, 1]; 1 = visible in the source
+    occlusion: Tensor | None = None  # (B, 1, h, w) in [0, 1]; 1 = visible in the source. TPSMM: (B, 1, H, W)
+    # TPSMM's multi-resolution masks (B, 1, H/8, W/8), ..., (B, 1, H, W), coarse to fine, one per generator level;
+    # `occlusion` is then the finest of them.
+    occlusions: list[Tensor] | None = None
 
 
 @dataclass
