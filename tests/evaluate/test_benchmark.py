@@ -63,3 +63,37 @@ def test_missing_extra_is_one_clear_line(dataset, tmp_path, tiny_checkpoint, mon
         detectors.shared.cache_clear()
     err = capsys.readouterr().err
     assert code != 0 and err.count("motrans: error: ") == 1 and "metrics extra" in err
+
+
+def test_evaluate_puts_every_method_in_one_table(dataset, tmp_path):
+    """Each estimator family (ours and the baselines) evaluated through the same protocol, one row each."""
+    import torch
+
+    from motrans.checkpoints.io import write_safetensors
+    from motrans.config import config_to_dict, load_config, replace
+    from motrans.models import build_model, list_models
+
+    from ..conftest import TINY
+
+    methods = []
+    for method in list_models():
+        config = load_config(TINY)
+        model_config = replace(config.model, estimator=replace(config.model.estimator, method=method))
+        if method == "tpsmm":  # its four occlusion masks meet three generator levels
+            model_config = replace(model_config, generator=replace(model_config.generator, num_down_blocks=3))
+        config = replace(config, model=model_config)
+        torch.manual_seed(0)
+        model = build_model(config.model)
+        with torch.no_grad():
+            for param in model.parameters():
+                param.add_(0.05 * torch.randn_like(param))
+        path = tmp_path / f"{method}.safetensors"
+        write_safetensors(path, model.state_dict(), config_to_dict(config))
+        methods.append(f"{method}={path}")
+    out = tmp_path / "eval"
+    assert main(["evaluate", "--methods", *methods, "--data", str(dataset), "--out", str(out), "--device", "cpu",
+                 "--max-videos", "1"]) == 0
+    table = (out / "table.md").read_text()
+    means = json.loads((out / "means.json").read_text())
+    assert set(means) == set(list_models()) and all(f"| {m} | " in table for m in means)
+    assert all(0 < figures["l1"] < 1 for figures in means.values())
