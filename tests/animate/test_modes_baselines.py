@@ -14,6 +14,8 @@ from motrans.models import Motion, build_model
 def _model(tiny_config, method, avd=False):
     model = tiny_config.model
     config = replace(model, estimator=replace(model.estimator, method=method), avd=replace(model.avd, enabled=avd))
+    if method == "tpsmm":  # its four occlusion masks meet three generator levels
+        config = replace(config, generator=replace(config.generator, num_down_blocks=3))
     torch.manual_seed(0)
     net = build_model(config)
     with torch.no_grad():  # identity-initialised heads would make every frame's motion alike
@@ -40,8 +42,9 @@ def test_relative_transfer_keeps_the_driving_covariance():
     assert torch.allclose(out.kp, driving.kp - initial.kp + source.kp)
 
 
-def test_avd_mode_renders_what_the_avd_network_says(tiny_config):
-    animator = Animator(_model(tiny_config, "mraa", avd=True), "cpu")
+@pytest.mark.parametrize("method", ["mraa", "tpsmm"])
+def test_avd_mode_renders_what_the_avd_network_says(tiny_config, method):
+    animator = Animator(_model(tiny_config, method, avd=True), "cpu")
     source, driving = _frames(1)[0], _frames(3, seed=1)
     avd = list(animator.animate(source, driving, mode="avd"))
     state = animator.encode_source(source)
@@ -64,7 +67,7 @@ def test_avd_mode_without_an_avd_network_is_refused(tiny_config):
         list(animator.animate(_frames(1)[0], _frames(2), mode="avd"))
 
 
-@pytest.mark.parametrize("method, adapts", [("fomm", False), ("mraa", True), ("motrans", False)])
+@pytest.mark.parametrize("method, adapts", [("fomm", False), ("mraa", True), ("tpsmm", True), ("motrans", False)])
 def test_relative_mode_scales_movement_as_each_method_demo(tiny_config, method, adapts):
     animator = Animator(_model(tiny_config, method), "cpu")
     assert animator.adapts_scale_by_default() is adapts

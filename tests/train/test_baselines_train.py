@@ -84,3 +84,22 @@ def test_avd_stage_needs_a_model_and_its_own_checkpoint(perceptual, tmp_path):
     fomm = tiny_train_config(perceptual, **{"model.estimator.method": "fomm"})
     with pytest.raises(ConfigError, match="no AVD network"):
         Trainer(fomm, TrainOptions(out_dir=str(tmp_path), workers=0, stage="avd", init="x"), dataset=ShiftedPairs())
+
+
+def test_avd_stage_on_tpsmm_points_has_no_affine_term(perceptual, tmp_path):
+    from motrans.checkpoints.io import write_safetensors
+    from motrans.config import config_to_dict
+    from motrans.models import build_model
+
+    config = _mraa_avd_config(perceptual, **{"model.estimator.method": "tpsmm", "model.generator.num_down_blocks": "3",
+                                             "model.dense_motion.revert_axis_swap": "false"})
+    torch.manual_seed(0)
+    first = tmp_path / "tpsmm.safetensors"
+    write_safetensors(first, build_model(config.model).state_dict(), config_to_dict(config))
+    trainer = Trainer(config, TrainOptions(out_dir=str(tmp_path / "avd"), workers=0, stage="avd", init=str(first)),
+                      dataset=ShiftedPairs())
+    batch = next(iter(torch.utils.data.DataLoader(ShiftedPairs(), batch_size=4)))
+    trainer.model.eval()
+    trainer.model.avd.train()
+    logs = [trainer.train_step(batch) for _ in range(6)]
+    assert "avd_affine" not in logs[0] and logs[-1]["avd_shift"] < logs[0]["avd_shift"]
