@@ -166,9 +166,14 @@ class DataConfig:
 # ---------------------------------------------------------------------------------------------------- training
 @dataclass(frozen=True)
 class TransformConfig:
+    """The equivariance loss's random warp: an affine plus a thin-plate spline on a p×p grid of control points."""
+
     sigma_affine: float = 0.05
     sigma_tps: float = 0.005
     points_tps: int = 5
+    # "fomm": FOMM's kernel r²·log r on the L1 radius, frame sampled with align_corners=False (FOMM, MRAA, MTIA);
+    # "tpsmm": TPSMM's r²·log r² on the squared Euclidean radius, align_corners=True
+    kind: str = "fomm"
 
 
 @dataclass(frozen=True)
@@ -181,6 +186,19 @@ class LossConfig:
     generator_gan: float = 0.0
     discriminator_gan: float = 0.0
     feature_matching: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0)
+    warp: float = 0.0  # TPSMM's warp loss: warped source vs masked driving encoder features (its `warp_loss`, 10)
+    background_cycle: float = 0.0  # TPSMM's mean|I − A_sd·A_ds| of the background predictor (its `bg`, 10)
+
+
+@dataclass(frozen=True)
+class TPSDropoutConfig:
+    """TPSMM's TPS dropout schedule (Eq. 7-8): in training, each transform's contribution map is dropped with
+    probability p = min(epoch / ramp_epochs · max_p + start_p, max_p) while epoch < until_epoch."""
+
+    until_epoch: int = 0  # 0: never (the authors' files say 35)
+    start_p: float = 0.0
+    max_p: float = 0.0
+    ramp_epochs: int = 10  # the slope is max_p per this many epochs, whatever start_p
 
 
 @dataclass(frozen=True)
@@ -209,8 +227,15 @@ class TrainConfig:
     batch_size: int = 64  # global; divided by the world size under DDP
     scales: tuple[float, ...] = (1.0, 0.5, 0.25, 0.125)  # perceptual pyramid
     clip_estimator: float = 1.0  # grad-norm clip of the motion estimator; 0 turns it off
-    clip_generator: float = 0.0
+    clip_generator: float = 0.0  # the generator alone, not its dense motion
+    clip_dense_motion: float = 0.0
     clip_background: float = 0.0
+    clip_norm_type: float = 2.0  # the norm the clip_* limits bound: 2 (MTIA's), or .inf (TPSMM's largest |grad|)
+    # Adam's L2 term for the generator, dense motion, estimator and background (TPSMM: 1e-4); not the discriminator
+    # nor the AVD stage, which the authors' code trains without it
+    weight_decay: float = 0.0
+    background_start: int = 0  # the epoch from which the background predictor is used, trained and stepped
+    tps_dropout: TPSDropoutConfig = field(default_factory=TPSDropoutConfig)
     checkpoint_every: int = 1000  # steps
     perceptual_backbone: str = "vgg19"  # "vgg19" (the paper) | "mobilenetv2" (offline substitute) | "none"
     perceptual_weights: str = ""  # local torchvision vgg19-dcbb9e9d.pth

@@ -4,7 +4,8 @@
 background predictor; `dense_motion_params`, `generator_params` and `avd_network_params` go to their namesakes.
 Every key is translated, listed in `IGNORED` with the reason it changes nothing we build or run, or listed in
 `FIXED` (an option whose other value no released file uses and we do not implement); anything else is a
-`ConfigError` naming the key and the file.
+`ConfigError` naming the key and the file. `train_params` becomes TPSMM's training recipe (loss weights, `bg_start`,
+the TPS dropout schedule); what their train.py and model.py fix in code instead is `TRAIN_CODE`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import authors_config as mtia
+from .config import put
 from .config_fomm import translate_keys
 from .config_mraa import AVD_TRAIN, check_fixed, frame_side
 from .errors import ConfigError
@@ -22,13 +24,6 @@ IGNORED = {
     "train_params.dataloader_workers", "visualizer_params",  # no effect on the model or on the results
     "train_params.checkpoint_freq", "train_avd_params.checkpoint_freq",  # epochs; our `checkpoint_every` is steps
     "train_avd_params.dataloader_workers",
-    # The training recipe below has no equivalent in our TrainConfig or Criterion yet (`peers.md` §3.2); it does
-    # not change the model, and a converted checkpoint runs the same without it.
-    "train_params.dropout_epoch", "train_params.dropout_maxp", "train_params.dropout_startp",
-    "train_params.dropout_inc_epoch",  # TPS dropout schedule: `TPSDenseMotion.dropout`, set per epoch
-    "train_params.bg_start",  # the epoch from which the BG predictor is trained and used
-    "train_params.loss_weights.warp_loss",  # encoder-feature warp loss (`InpaintingGenerator.warped_features`)
-    "train_params.loss_weights.bg",  # |I − A_sd·A_ds| cycle loss of the BG predictor
 }
 FIXED = {"model_params.common_params.multi_mask": True}  # False: one occlusion mask, resized to every level
 RENAMES = {key: ours for key, ours in mtia.RENAMES.items() if key.startswith("dataset_params.")
@@ -55,8 +50,23 @@ RENAMES.update({
        for key in ("sigma_affine", "sigma_tps", "points_tps")},
     "train_params.loss_weights.perceptual": "train.loss.perceptual",
     "train_params.loss_weights.equivariance_value": "train.loss.equivariance_value",
+    "train_params.loss_weights.warp_loss": "train.loss.warp",
+    "train_params.loss_weights.bg": "train.loss.background_cycle",
+    "train_params.bg_start": "train.background_start",
+    **{f"train_params.dropout_{key}": f"train.tps_dropout.{ours}"
+       for key, ours in {"epoch": "until_epoch", "startp": "start_p", "maxp": "max_p",
+                         "inc_epoch": "ramp_epochs"}.items()},
     **AVD_TRAIN,  # the AVD stage reads MRAA's keys; mgif's `lambda_affine` weighs nothing here: no affines
 })
+# The recipe TPSMM's train.py and model.py fix in code rather than in the YAML (`peers.md` §3.2).
+TRAIN_CODE = {
+    "train.weight_decay": 1e-4,  # of both Adams
+    # clip_grad_norm_(max_norm=10, norm_type=inf) on the keypoint, dense motion and BG networks; not the inpainting
+    **{f"train.clip_{name}": 10.0 for name in ("estimator", "dense_motion", "background")},
+    "train.clip_generator": 0.0,
+    "train.clip_norm_type": float("inf"),
+    "train.transform.kind": "tpsmm",  # their random TPS: r²·log r², align_corners=True
+}
 # The demo's default `--mode relative` always adapts the movement scale (hull areas of the 5·K points).
 ANIMATE = {"relative": True, "relative_jacobian": False, "adapt_scale": True}
 
@@ -100,8 +110,10 @@ def _code_defaults(data: dict, out: dict) -> None:
     if "flip_param" not in augment:
         out.setdefault("data", {}).setdefault("augment", {}).update(horizontal_flip=False, time_flip=False)
     out.setdefault("animate", dict(ANIMATE))
-    # TPSMM clips the gradients of the keypoint, dense motion and BG networks to an ∞-norm of 10, which our L2-norm
-    # `clip_*` cannot express; clipping stays off rather than take MTIA's.
-    out.setdefault("train", {})["clip_estimator"] = 0.0
+    for dotted, value in TRAIN_CODE.items():
+        put(out, dotted, value)
     mtia._jitter_defaults(data, out)
     mtia._loss_defaults(data, out)
+    loss = out["train"].setdefault("loss", {})
+    for name in ("warp", "background_cycle"):  # a weight a file leaves out is 0 in their code, as MTIA's
+        loss.setdefault(name, 0.0)

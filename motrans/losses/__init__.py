@@ -13,10 +13,11 @@ from torch import Tensor, nn
 from ..config import LossConfig, ModelConfig, TrainConfig
 from ..errors import ConfigError
 from ..models import AnimationModel, Animation, Motion
-from .background import background_mask, mask_concentration
-from .equivariance import RandomTPS, equivariance_jacobian, equivariance_value
+from .background import background_cycle, background_mask, mask_concentration
+from .equivariance import RandomTPS, equivariance_jacobian, equivariance_value, random_tps, warp_kind
 from .gan import discriminator_gan, feature_matching, generator_gan
 from .perceptual import ImagePyramid, MobileNetV2Features, VGG19Features, perceptual_terms
+from .warp import warp_loss
 
 LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 
@@ -35,7 +36,8 @@ def weights(loss: LossConfig) -> dict[str, float]:
     out = {f"perceptual.{name}": w for name, w in zip(LAYERS, loss.perceptual)}
     out.update(equivariance_value=loss.equivariance_value, equivariance_jacobian=loss.equivariance_jacobian,
                background_mask=loss.background_mask, mask_concentration=loss.mask_concentration,
-               generator_gan=loss.generator_gan, feature_matching=1.0 if any(loss.feature_matching) else 0.0)
+               generator_gan=loss.generator_gan, feature_matching=1.0 if any(loss.feature_matching) else 0.0,
+               warp=loss.warp, background_cycle=loss.background_cycle)
     return out
 
 
@@ -64,14 +66,19 @@ class Criterion(nn.Module):
         super().__init__()
         self.config, self.loss = config, config.loss
         self.revert_axis_swap = model_config.dense_motion.revert_axis_swap
+        warp_kind(config.transform)  # an unknown kind fails here, not at the first step
+        if self.loss.warp and model_config.estimator.method != "tpsmm":
+            raise ConfigError("train.loss.warp needs TPSMM's inpainting generator (model.estimator.method: tpsmm)")
         self.pyramid = ImagePyramid(config.scales, model_config.num_channels)
         self.perceptual = perceptual if perceptual is not None else build_perceptual(config)
 
     def forward(self, model: AnimationModel, source: Tensor, driving: Tensor, warp: RandomTPS | None = None,
-                discriminator: nn.Module | None = None) -> Output:
-        """source, driving (B, C, H, W); `warp`: the equivariance transform (drawn here when None)."""
+                discriminator: nn.Module | None = None, use_background: bool = True) -> Output:
+        """source, driving (B, C, H, W); `warp`: the equivariance transform (drawn here when None);
+        `use_background`: False leaves the background predictor out of the step (TPSMM before `bg_start`)."""
         motion_source, motion_driving = model.estimator(source), model.estimator(driving)
-        background = model.background(source, driving) if model.background is not None else None
+        use_background = use_background and model.background is not None
+        background = model.background(source, driving) if use_background else None
         animation = model.animate(source, motion_source, motion_driving, background)
         out = Output({}, animation, motion_source, motion_driving)
         real, generated = self.pyramid(driving), self.pyramid(animation.prediction)
@@ -80,6 +87,10 @@ class Criterion(nn.Module):
                 out.terms[f"perceptual.{name}"] = value
         self._mask_terms(out, model.background is not None)
         self._equivariance_terms(out, model, driving, warp)
+        if self.loss.warp:
+            self._warp_term(out, model, driving)
+        if self.loss.background_cycle and use_background:
+            out.terms["background_cycle"] = background_cycle(background, model.background(driving, source))
         if self.loss.generator_gan:
             self._gan_terms(out, discriminator, real, generated)
         return out
@@ -93,7 +104,7 @@ class Criterion(nn.Module):
     def _equivariance_terms(self, out: Output, model: AnimationModel, driving: Tensor, warp: RandomTPS | None) -> None:
         if not (self.loss.equivariance_value or self.loss.equivariance_jacobian):
             return
-        warp = warp or RandomTPS(len(driving), self.config.transform, device=driving.device)
+        warp = warp or random_tps(len(driving), self.config.transform, device=driving.device)
         out.transformed_frame = warp.warp_frame(driving)
         transformed = model.estimator(out.transformed_frame)
         if self.loss.equivariance_value:
@@ -101,6 +112,12 @@ class Criterion(nn.Module):
         if self.loss.equivariance_jacobian:
             out.terms["equivariance_jacobian"] = equivariance_jacobian(out.driving, transformed, warp,
                                                                         self.revert_axis_swap)
+
+    def _warp_term(self, out: Output, model: AnimationModel, driving: Tensor) -> None:
+        """The source's encoder features, warped by the flow, against the driving frame's (both masked)."""
+        flow = out.animation.flow
+        warped = model.generator.warped_features(out.animation.features, flow)
+        out.terms["warp"] = warp_loss(warped, model.generator.masked_features(driving, flow))
 
     def _gan_terms(self, out: Output, discriminator: nn.Module, real: dict, generated: dict) -> None:
         kp = out.driving.kp.detach()

@@ -1,4 +1,5 @@
-"""The mask losses of Eqs. (11)-(12), used with the background predictor (TaiChiHD)."""
+"""Background losses: the mask losses of Eqs. (11)-(12) (with the background predictor, TaiChiHD), and TPSMM's
+cycle loss on the background predictor itself."""
 
 from __future__ import annotations
 
@@ -30,3 +31,10 @@ def mask_concentration(mask: Tensor) -> Tensor:
     mean = (weights.unsqueeze(-1) * grid).sum(dim=(2, 3), keepdim=True)  # (B, K, 1, 1, 2)
     spread = torch.norm(grid - mean, dim=-1).pow(2) * weights
     return spread.sum(dim=(1, 2, 3)).mean()
+
+
+def background_cycle(forward: Tensor, backward: Tensor) -> Tensor:
+    """TPSMM's `bg` loss: mean|I − A_sd·A_ds| over (B, 3, 3). forward = BG(source, driving), backward =
+    BG(driving, source): the two predicted background transforms should undo each other."""
+    composed = torch.matmul(forward, backward)
+    return torch.abs(torch.eye(3, dtype=composed.dtype, device=composed.device) - composed).mean()

@@ -47,9 +47,10 @@ class AnimationModel(nn.Module):
                 background: Tensor | None = None) -> Animation:
         """Generates from already estimated motions (the animate pipeline normalises them first)."""
         flow = self.dense_motion(self.dense_motion.shrink(source), motion_source, motion_driving, background)
-        prediction = self.generator(source, self.generator.encode(source), flow)
+        features = self.generator.encode(source)
+        prediction = self.generator(source, features, flow)
         deformed = warp(source, flow.deformation, self.generator.align_corners)
-        return Animation(prediction, deformed, flow)
+        return Animation(prediction, deformed, flow, features)
 
 
 def build_avd(config: ModelConfig) -> AVDNetwork:

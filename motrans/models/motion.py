@@ -50,3 +50,6 @@ class Animation:
     prediction: Tensor  # (B, C, H, W) in [0, 1]
     deformed: Tensor  # (B, C, H, W): the source warped by the dense flow
     flow: Flow
+    # The source's encoder levels (B, C_l, H/2^l, W/2^l), finest first: kept for TPSMM's warp loss, which compares
+    # them warped with the driving frame's, so that training need not encode the source twice.
+    features: list[Tensor] | None = None

@@ -5,11 +5,13 @@
 
 Every random draw of a step (dataset pairs and augmentations, the equivariance warps) is a function of the seed,
 the epoch and the step, never of a global RNG: a resumed run repeats an uninterrupted one step for step, and N
-processes with batch B/N repeat one process with batch B.
+processes with batch B/N repeat one process with batch B. TPSMM's dropout masks are the exception to the second
+promise only: each rank draws its own (`_dropout_rng`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sys
 import time
@@ -24,11 +26,12 @@ from ..checkpoints.io import atomic_write, write_safetensors
 from ..config import Config, config_from_data, config_to_dict
 from ..errors import CheckpointError, ConfigError, MotransError
 from ..losses import Criterion, total, weights
-from ..losses.equivariance import RandomTPS
+from ..losses.equivariance import RandomTPS, random_tps
 from ..models import build_discriminator, build_model
 from ..progress import Progress
 from .avd import AVDObjective
 from .distributed import EpochSampler, barrier, device_for, mean_over_ranks, setup, synchronise_batch_norm, teardown
+from .schedule import check_tps_dropout, tps_dropout
 
 CHECKPOINT = "checkpoint.pt"
 EXPORT = "model.safetensors"
@@ -62,8 +65,9 @@ class TrainingModule(nn.Module):
         super().__init__()
         self.model, self.criterion = model, criterion
 
-    def forward(self, source, driving, warp: RandomTPS, discriminator=None):
-        out = self.criterion(self.model, source, driving, warp=warp, discriminator=discriminator)
+    def forward(self, source, driving, warp: RandomTPS, discriminator=None, use_background: bool = True):
+        out = self.criterion(self.model, source, driving, warp=warp, discriminator=discriminator,
+                             use_background=use_background)
         return out.terms, out  # DDP finds the graph through the terms dict
 
 
@@ -76,6 +80,7 @@ class Trainer:
         self.world = setup(self.device)
         self.out_dir = Path(options.out_dir)
         self._check_batch()
+        check_tps_dropout(config.train.tps_dropout, config.model.estimator.method)
         self.dataset = dataset if dataset is not None else self._dataset()
         torch.manual_seed(options.seed)  # the same initial weights on every rank and in every rerun
         self.model = build_model(config.model).to(self.device)
@@ -95,6 +100,7 @@ class Trainer:
         self.step, self.epoch, self.deadline = 0, 0, None
         if options.resume and (self.out_dir / CHECKPOINT).is_file():
             self._restore(self.out_dir / CHECKPOINT)
+        self.set_epoch(self.epoch)
         self.module = self._wrap()
         self.logger = None
 
@@ -134,12 +140,15 @@ class Trainer:
         train, betas = self.config.train, (0.5, 0.999)
         if self.avd_stage:
             return {"avd": torch.optim.Adam(self.model.avd.parameters(), lr=train.avd.lr, betas=betas)}
+        # Adam is per parameter: with equal rates, betas and decay these equal TPSMM's one Adam over all three.
         generator = [*self.model.generator.parameters(), *self.model.dense_motion.parameters()]
         estimator = [p for p in self.model.estimator.parameters() if p.requires_grad]
-        out = {"generator": torch.optim.Adam(generator, lr=train.lr_generator, betas=betas),
-               "estimator": torch.optim.Adam(estimator, lr=train.lr_estimator, betas=betas)}
+        decay = train.weight_decay
+        out = {"generator": torch.optim.Adam(generator, lr=train.lr_generator, betas=betas, weight_decay=decay),
+               "estimator": torch.optim.Adam(estimator, lr=train.lr_estimator, betas=betas, weight_decay=decay)}
         if self.model.background is not None:
-            out["background"] = torch.optim.Adam(self.model.background.parameters(), lr=train.lr_background, betas=betas)
+            out["background"] = torch.optim.Adam(self.model.background.parameters(), lr=train.lr_background,
+                                                 betas=betas, weight_decay=decay)
         if self.discriminator is not None:
             out["discriminator"] = torch.optim.Adam(self.discriminator.parameters(), lr=train.lr_discriminator, betas=betas)
         return out
@@ -152,6 +161,14 @@ class Trainer:
         if self.options.compile:
             module = torch.compile(module)
         return module
+
+    def set_epoch(self, epoch: int) -> None:
+        """The epoch's switches (TPSMM's recipe): the TPS dropout probability, and whether the background predictor
+        runs at all: before `train.background_start` it is neither used, nor trained, nor stepped."""
+        train = self.config.train
+        self.use_background = self.model.background is not None and epoch >= train.background_start
+        if hasattr(self.model.dense_motion, "dropout"):
+            self.model.dense_motion.dropout = None if self.avd_stage else tps_dropout(train.tps_dropout, epoch)
 
     # ------------------------------------------------------------------------------------------ the loop
     def fit(self) -> Path:
@@ -177,6 +194,7 @@ class Trainer:
 
     def _run_epoch(self, steps_per_epoch: int, last: int, progress: Progress) -> None:
         self.epoch = self.step // steps_per_epoch
+        self.set_epoch(self.epoch)
         skip = self.step - self.epoch * steps_per_epoch
         loader = self._loader(self._sampler(self.epoch, skip))
         self.model.train()
@@ -218,8 +236,8 @@ class Trainer:
         if self.avd_stage:
             return self._avd_step(source, driving)
         warp = self._warp(len(source))
-        with self._autocast():
-            _, out = self.module(source, driving, warp, self.discriminator)
+        with self._autocast(), self._dropout_rng():
+            _, out = self.module(source, driving, warp, self.discriminator, self.use_background)
             loss = total(out.terms, self.config.train.loss)
         if not torch.isfinite(loss):
             raise TrainingError(f"the loss is {loss.item()} at step {self.step + 1}: "
@@ -229,7 +247,7 @@ class Trainer:
         loss.backward()
         self._clip()
         for name, optimizer in self.optimizers.items():
-            if name != "discriminator":
+            if name != "discriminator" and (name != "background" or self.use_background):
                 optimizer.step()
         logs = {name: value.item() for name, value in out.terms.items()}
         if self.discriminator is not None and self.config.train.loss.discriminator_gan:
@@ -240,7 +258,7 @@ class Trainer:
 
     def _avd_step(self, source, driving) -> dict[str, float]:
         """The AVD stage's step: stretches drawn for the whole global batch, then this rank's slice (as `_warp`)."""
-        generator = torch.Generator().manual_seed(self.options.seed * 1_000_003 + self.step)
+        generator = torch.Generator().manual_seed(self._step_seed())
         uniform = torch.rand(self.config.train.batch_size, 2, generator=generator)
         start = self.world.rank * len(source)
         terms = self.module(source, driving, uniform[start: start + len(source)].to(self.device))
@@ -257,8 +275,8 @@ class Trainer:
 
     def _warp(self, local: int) -> RandomTPS:
         """The step's random warps: drawn for the whole global batch, then this rank's slice."""
-        generator = torch.Generator().manual_seed(self.options.seed * 1_000_003 + self.step)
-        warp = RandomTPS(self.config.train.batch_size, self.config.train.transform, generator, self.device)
+        generator = torch.Generator().manual_seed(self._step_seed())
+        warp = random_tps(self.config.train.batch_size, self.config.train.transform, generator, self.device)
         start = self.world.rank * local
         warp.theta, warp.control_params = warp.theta[start: start + local], warp.control_params[start: start + local]
         return warp
@@ -268,12 +286,25 @@ class Trainer:
             return torch.autocast(self.device.type, enabled=False)
         return torch.autocast(self.device.type, dtype={"bfloat16": torch.bfloat16, "float16": torch.float16}[self.options.amp])
 
+    def _step_seed(self) -> int:
+        return self.options.seed * 1_000_003 + self.step
+
+    def _dropout_rng(self):
+        """TPS dropout draws its masks from the global CPU RNG, as the authors' code does: fork that RNG, seeded by
+        the step and the rank, so that a resumed run repeats an uninterrupted one. Unlike the warps, each rank
+        draws the masks of its own samples: N processes match one process in distribution, not draw for draw."""
+        if not (self.model.training and getattr(self.model.dense_motion, "dropout", None) is not None):
+            return contextlib.nullcontext()
+        return _seeded_cpu_rng(self._step_seed() * 65_537 + self.world.rank)
+
     def _clip(self) -> None:
-        train = self.config.train
-        for module, limit in ((self.model.estimator, train.clip_estimator), (self.model.generator, train.clip_generator),
-                              (self.model.background, train.clip_background)):
+        """Each module's gradient clipped on its own, as the authors (TPSMM: KP, dense motion and BG, ∞-norm 10)."""
+        train, model = self.config.train, self.model
+        for module, limit in ((model.estimator, train.clip_estimator), (model.generator, train.clip_generator),
+                              (model.dense_motion, train.clip_dense_motion),
+                              (model.background if self.use_background else None, train.clip_background)):
             if module is not None and limit > 0:
-                torch.nn.utils.clip_grad_norm_(module.parameters(), limit)
+                torch.nn.utils.clip_grad_norm_(module.parameters(), limit, norm_type=train.clip_norm_type)
 
     def _discriminator_step(self, driving, out) -> float:
         optimizer = self.optimizers["discriminator"]
@@ -363,6 +394,14 @@ def _for_stage(config: Config, options: TrainOptions) -> Config:
     train = dataclasses.replace(config.train, epochs=avd.epochs, repeats=avd.repeats, batch_size=avd.batch_size,
                                 milestones=avd.milestones)
     return dataclasses.replace(config, train=train)
+
+
+@contextlib.contextmanager
+def _seeded_cpu_rng(seed: int):
+    """The global CPU RNG seeded for a block, and restored after it (CUDA's is left alone)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.default_generator.manual_seed(seed)
+        yield
 
 
 def _plain_state(module: nn.Module) -> dict:
