@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -211,9 +212,16 @@ class Trainer:
             if self.step >= last or self._out_of_time():
                 break
         if self.step % steps_per_epoch == 0:
-            for scheduler in self.schedulers.values():
-                scheduler.step()  # per epoch, as the authors do
+            self._step_schedulers()
             self.save()
+
+    def _step_schedulers(self) -> None:
+        """Per epoch, as the authors do. Before `background_start` the background's optimiser has never stepped,
+        but its schedule counts the epochs all the same (as TPSMM's); PyTorch's warning about it is silenced."""
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)` before")
+            for scheduler in self.schedulers.values():
+                scheduler.step()
 
     def _out_of_time(self) -> bool:
         return self.deadline is not None and time.monotonic() > self.deadline

@@ -110,6 +110,18 @@ def test_background_waits_for_background_start(perceptual, tmp_path):
     assert any(not torch.equal(before[k], after[k]) for k in before if after[k].is_floating_point())
 
 
+def test_the_background_schedule_counts_epochs_before_background_start(perceptual, tmp_path):
+    import warnings
+
+    trainer = _trainer(tiny_tpsmm(perceptual, **{"train.background_start": "5", "train.milestones": "[1]"}), tmp_path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        trainer._step_schedulers()  # no optimiser has stepped yet: PyTorch would warn about each
+    assert not [w for w in caught if "lr_scheduler.step()" in str(w.message)]
+    assert {name: s.get_last_lr()[0] for name, s in trainer.schedulers.items()} == \
+        pytest.approx({"generator": 2e-5, "estimator": 2e-5, "background": 2e-5})
+
+
 def test_background_cycle_is_zero_for_inverse_transforms():
     from motrans.losses.background import background_cycle
 
