@@ -133,3 +133,15 @@ def test_our_safetensors_round_trip(tmp_path, tiny_config):
     source, driving = torch.rand(1, 3, 64, 64), torch.rand(1, 3, 64, 64)
     with torch.no_grad():
         assert torch.equal(loaded(source, driving).prediction, model(source, driving).prediction)
+
+
+def test_a_pre_zip_pickle_loads_under_weights_only(tmp_path):
+    """Files saved by torch < 1.6 (the released FOMM-era checkpoints) use the legacy, non-zip format."""
+    source = tmp_path / "legacy.pth.tar"
+    data = authors_checkpoint("voxceleb1")
+    data["epoch"] = 99
+    data["optimizer_generator"] = {"state": {}, "param_groups": [{"lr": 2e-4, "betas": (0.5, 0.999), "params": [0]}]}
+    torch.save(data, source, _use_new_zipfile_serialization=False)
+    assert source.read_bytes()[:2] == b"\x80\x02"  # a bare pickle stream, not a zip archive
+    model = load_model(source, REFERENCE / "mtia_configs" / "voxceleb1.yaml")
+    assert torch.equal(model.generator.final.weight, data["generator"]["final.weight"])
