@@ -62,10 +62,14 @@ def count_parameters(module: nn.Module) -> tuple[int, int]:
     return sum(p.numel() for p in params if p.requires_grad), sum(p.numel() for p in params)
 
 
+NO_DISCRIMINATOR = ("mraa", "tpsmm")
+
+
 def capacity(config: ModelConfig) -> list[Capacity]:
     """Per component at the config's frame size and batch 1: MotionEstimator, ImageGenerator (generator + dense
     motion, as in Table 1) and its two parts DenseMotion and Generator (TPSMM's sizes are given per part),
-    BackgroundPredictor and AVDNetwork when configured, Discriminator."""
+    BackgroundPredictor and AVDNetwork when configured, and the Discriminator of the methods that have one (MRAA
+    and TPSMM train without)."""
     with torch.device("meta"):
         model = build_model(config)
         discriminator = build_discriminator(config)
@@ -80,8 +84,9 @@ def capacity(config: ModelConfig) -> list[Capacity]:
             rows.append(_measure("BackgroundPredictor", model.background, lambda: model.background(frame, frame)))
         if model.avd is not None:  # MRAA, TPSMM; eval(): its BatchNorm1d refuses a training batch of one
             rows.append(_measure("AVDNetwork", model.avd.eval(), lambda: model.avd(motion, motion)))
-        scales = {s: frame for s in config.discriminator.scales}
-        rows.append(_measure("Discriminator", discriminator, lambda: discriminator(scales)))
+        if config.estimator.method not in NO_DISCRIMINATOR:
+            scales = {s: frame for s in config.discriminator.scales}
+            rows.append(_measure("Discriminator", discriminator, lambda: discriminator(scales)))
     return rows
 
 

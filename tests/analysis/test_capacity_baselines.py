@@ -31,3 +31,10 @@ def test_mraa_components():
     ted = _rows("mraa_configs/ted-youtube384.yaml")
     assert (ted["MotionEstimator"].trainable, ted["ImageGenerator"].trainable, ted["AVDNetwork"].trainable) == \
         (14_163_888, 45_717_521, 2_336_760)
+
+
+@pytest.mark.parametrize("path, has_discriminator", [
+    ("fomm_configs/vox-256.yaml", True), ("mraa_configs/vox256.yaml", False), ("tpsmm_configs/vox-256.yaml", False),
+])
+def test_discriminator_only_for_methods_that_have_one(path, has_discriminator):
+    assert ("Discriminator" in _rows(path)) == has_discriminator
