@@ -83,8 +83,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = with_overrides(load_config(args.config), overrides)
     options = TrainOptions(out_dir=args.out, resume=args.resume, max_steps=args.max_steps,
                            max_minutes=args.max_minutes, device=args.device,
-                           amp=args.amp, compile=args.compile, workers=args.workers, seed=args.seed, init=args.init or "",
-                           stage=args.stage)
+                           amp=args.amp, compile=args.compile, workers=args.workers, seed=args.seed,
+                           init=args.init or "", stage=args.stage)
     path = train(config, options)
     print(f"motrans: exported {path}", file=sys.stderr)
     return 0

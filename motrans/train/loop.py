@@ -155,7 +155,10 @@ class Trainer:
         return out
 
     def _wrap(self) -> nn.Module:
-        module = AVDObjective(self.model, self.config.train.avd) if self.avd_stage else TrainingModule(self.model, self.criterion)
+        if self.avd_stage:
+            module = AVDObjective(self.model, self.config.train.avd)
+        else:
+            module = TrainingModule(self.model, self.criterion)
         if self.world.distributed:
             ids = [self.device.index] if self.device.type == "cuda" else None
             module = nn.parallel.DistributedDataParallel(module, device_ids=ids, find_unused_parameters=True)

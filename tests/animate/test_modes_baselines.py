@@ -1,4 +1,5 @@
-"""Animation modes across methods: MRAA's covariance survives relative transfer, `avd` mode, per-method scale defaults."""
+"""Animation modes across methods: MRAA's covariance survives relative transfer, `avd` mode, each method's
+scale default, and reconstruction with the background motion."""
 
 import numpy as np
 import pytest
