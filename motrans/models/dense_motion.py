@@ -21,19 +21,26 @@ from .layers import AntiAliasDownsample
 from .motion import Flow, Motion
 
 
-class DenseMotion(nn.Module):
+class MotionGrid(nn.Module):
+    """What both dense motion networks share: they work at the motion grid, `config.scale` of the frame."""
+
     def __init__(self, config: DenseMotionConfig, num_kp: int, num_channels: int = 3):
         super().__init__()
         self.config, self.num_kp = config, num_kp
-        in_features = (num_kp + 1) * (num_channels + 1)  # per part: 1 heatmap + the warped source
-        self.hourglass = Hourglass(config.block_expansion, in_features, config.num_blocks, config.max_features)
-        self.mask = nn.Conv2d(self.hourglass.out_features, num_kp + 1, 7, padding=3)
-        self.occlusion = nn.Conv2d(self.hourglass.out_features, 1, 7, padding=3) if config.occlusion else None
         self.downsample = AntiAliasDownsample(num_channels, config.scale) if config.scale != 1 else None
 
     def shrink(self, source: Tensor) -> Tensor:
         """(B, C, H, W) -> (B, C, h, w): the source at the motion grid; cacheable across driving frames."""
         return source if self.downsample is None else self.downsample(source)
+
+
+class DenseMotion(MotionGrid):
+    def __init__(self, config: DenseMotionConfig, num_kp: int, num_channels: int = 3):
+        super().__init__(config, num_kp, num_channels)
+        in_features = (num_kp + 1) * (num_channels + 1)  # per part: 1 heatmap + the warped source
+        self.hourglass = Hourglass(config.block_expansion, in_features, config.num_blocks, config.max_features)
+        self.mask = nn.Conv2d(self.hourglass.out_features, num_kp + 1, 7, padding=3)
+        self.occlusion = nn.Conv2d(self.hourglass.out_features, 1, 7, padding=3) if config.occlusion else None
 
     def forward(self, source_small: Tensor, source: Motion, driving: Motion, background: Tensor | None = None) -> Flow:
         """source_small (B, C, h, w) from `shrink`; background (B, 3, 3) or None -> Flow at h×w."""

@@ -18,9 +18,9 @@ from torch import Tensor, nn
 from ..config import DenseMotionConfig
 from . import tps
 from .backbones.hourglass import Hourglass
-from .dense_motion import blend_motions, warp_parts
+from .dense_motion import MotionGrid, blend_motions, warp_parts
 from .geometry import background_motion, coordinate_grid, full_precision, gaussian_heatmaps
-from .layers import AntiAliasDownsample, UpBlock, instance_norm
+from .layers import UpBlock, instance_norm
 from .motion import Flow, Motion
 
 MASKS = 4  # occlusion masks at H/8, H/4, H/2, H: the authors always predict four
@@ -31,12 +31,11 @@ def upsamplings(scale: float) -> int:
     return round(math.log2(1 / scale))
 
 
-class TPSDenseMotion(nn.Module):
+class TPSDenseMotion(MotionGrid):
     """source_small (B, C, h, w) + source and driving Motions (kp (B, 5·K, 2)) -> Flow with 4 occlusion masks."""
 
     def __init__(self, config: DenseMotionConfig, num_kp: int, num_channels: int = 3):
-        super().__init__()
-        self.config, self.num_kp = config, num_kp
+        super().__init__(config, num_kp, num_channels)
         in_features = 1 + num_kp * tps.POINTS + (num_kp + 1) * num_channels  # 84 for K = 10
         self.hourglass = Hourglass(config.block_expansion, in_features, config.num_blocks, config.max_features,
                                    norm=instance_norm)
@@ -47,13 +46,8 @@ class TPSDenseMotion(nn.Module):
         self.up_blocks = nn.ModuleList(UpBlock(widths[i], widths[i + 1], norm=instance_norm) for i in range(ups))
         inputs = levels[len(levels) - (MASKS - ups):] + widths[1:]  # the finest decoder levels, then the UpBlocks
         self.occlusion = nn.ModuleList(nn.Conv2d(features, 1, 7, padding=3) for features in inputs)
-        self.downsample = AntiAliasDownsample(num_channels, config.scale) if config.scale != 1 else None
         # TPS dropout probability (Eq. 7-8), applied in training mode only; the trainer sets it per epoch.
         self.dropout: float | None = None
-
-    def shrink(self, source: Tensor) -> Tensor:
-        """(B, C, H, W) -> (B, C, h, w): the source at the motion grid; cacheable across driving frames."""
-        return source if self.downsample is None else self.downsample(source)
 
     def forward(self, source_small: Tensor, source: Motion, driving: Motion, background: Tensor | None = None) -> Flow:
         """source_small (B, C, h, w) from `shrink`; background (B, 3, 3) or None -> Flow (deformation at h×w)."""

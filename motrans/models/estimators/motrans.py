@@ -15,8 +15,10 @@ import math
 import torch
 from torch import Tensor, nn
 
-from ...config import EstimatorConfig
+from ...config import BackboneConfig, EstimatorConfig
+from ...errors import ConfigError
 from ..backbones.hrnet import HRNet, Stem
+from ..backbones.mobilenet import MobileNetBackbone
 from ..geometry import full_precision
 from ..motion import Motion
 
@@ -79,7 +81,7 @@ class MotionTransformer(nn.Module):
         super().__init__()
         self.config, self.num_kp = config, num_kp
         b = config.backbone
-        self.backbone = HRNet(b.width, b.stem_width) if b.kind == "hrnet" else Stem(b.stem_width)
+        self.backbone = build_backbone(b)
         p, grid_h, grid_w = config.patch_size, frame_size[0] // (4 * config.patch_size), frame_size[1] // (4 * config.patch_size)
         self.num_tokens = num_kp * (2 if estimate_jacobian else 1)  # 2K: K keypoint tokens, then K affine tokens
         self.patch_embedding = nn.Linear(self.backbone.out_channels * p * p, config.dim)
@@ -105,7 +107,7 @@ class MotionTransformer(nn.Module):
     def reset_parameters(self) -> None:
         """The authors' init: trunc-normal(0.02) tokens and Linears, LN 1/0, an identity affine head; the CNN keeps
         PyTorch's default init (ImageNet weights are loaded separately, see `load_imagenet_hrnet`)."""
-        nn.init.trunc_normal_(self.motion_tokens, std=0.02)
+        nn.init.trunc_normal_(self.motion_tokens, std=self.config.motion_token_std)  # cut at ±2 (absolute), as theirs
         for module in [*self.layers.modules(), self.patch_embedding, *self.keypoint_head.modules()]:
             _init_transformer(module)
         if self.affine_head is not None:
@@ -145,6 +147,17 @@ class MotionTransformer(nn.Module):
                 return Motion(kp)
             jacobian = self.affine_head(motion_tokens[:, k:]).view(len(kp), k, 2, 2)
         return Motion(kp, jacobian)
+
+
+def build_backbone(config: BackboneConfig) -> nn.Module:
+    """(B, 3, H, W) -> (B, C, H/4, W/4) with `.out_channels` = C."""
+    if config.kind == "hrnet":
+        return HRNet(config.width, config.stem_width)
+    if config.kind == "mobilenetv2":
+        return MobileNetBackbone()
+    if config.kind == "stem":
+        return Stem(config.stem_width)
+    raise ConfigError(f"model.estimator.backbone.kind: unknown {config.kind!r} (hrnet, stem or mobilenetv2)")
 
 
 def _init_transformer(module: nn.Module) -> None:
