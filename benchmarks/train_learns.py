@@ -36,6 +36,7 @@ from motrans.data.synth import video_joints, write_dataset  # noqa: E402
 from motrans.evaluate.reconstruction import no_motion_l1, video_l1  # noqa: E402
 from motrans.models import build_model  # noqa: E402
 from motrans.train.logging import draw_keypoints  # noqa: E402
+from motrans.train.loop import load_imagenet_mobilenet  # noqa: E402
 
 PRESET = "motrans-puppets128"
 
@@ -105,6 +106,8 @@ def main() -> None:
     trained = load_model(run / "model.safetensors")
     torch.manual_seed(0)
     untrained = build_model(load_config(PRESET).model).eval()
+    if untrained.config.estimator.backbone.kind == "mobilenetv2":  # as training starts: the ImageNet blocks
+        load_imagenet_mobilenet(untrained.estimator.backbone, args.perceptual_weights)
     figures = {
         "videos": len(videos),
         "trained_l1": evaluate(trained, videos),
