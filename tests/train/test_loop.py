@@ -100,3 +100,18 @@ def test_kill_minus_nine_keeps_the_last_checkpoint(perceptual, tmp_path):
     resumed = _trainer(tiny_train_config(perceptual), tmp_path, resume=True, max_steps=state["step"] + 1)
     assert resumed.step == state["step"]
     resumed.fit()
+
+
+def test_mobilenet_backbone_starts_from_the_perceptual_file_and_resume_keeps_trained_weights(perceptual, tmp_path):
+    config = tiny_train_config(perceptual, **{"model.estimator.backbone.kind": "mobilenetv2",
+                                              "model.estimator.normalize_input": "true"})
+    state = torch.load(perceptual, weights_only=True)
+    trainer = _trainer(config, tmp_path, max_steps=1)
+    for key, value in trainer.model.estimator.backbone.state_dict().items():
+        assert torch.equal(value, state[key]), key  # loaded when training starts
+    trainer.fit()
+    trained = {k: v.clone() for k, v in trainer.model.estimator.backbone.state_dict().items()}
+    resumed = _trainer(config, tmp_path, max_steps=2, resume=True)
+    for key, value in resumed.model.estimator.backbone.state_dict().items():
+        assert torch.equal(value, trained[key]), key  # a resume does not reload ImageNet over trained weights
+    assert any(not torch.equal(trained[k], state[k]) for k in trained)
