@@ -13,7 +13,7 @@ from torch import Tensor, nn
 
 from ..errors import ConfigError
 from ..models.backbones.mobilenet import CUTS, WEIGHTS_FILE, mobilenet_v2_blocks
-from ..models.layers import AntiAliasDownsample
+from ..models.layers import AntiAliasDownsample, outputs_at_cuts
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -34,14 +34,7 @@ class FrozenFeatures(nn.Module):
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 
     def forward(self, image: Tensor) -> list[Tensor]:
-        x = (image - self.mean) / self.std
-        outs, start = [], 0
-        for cut in self.cuts:
-            for layer in self.features[start:cut]:
-                x = layer(x)
-            outs.append(x)
-            start = cut
-        return outs
+        return outputs_at_cuts(self.features, (image - self.mean) / self.std, self.cuts)
 
 
 class VGG19Features(FrozenFeatures):

@@ -85,6 +85,17 @@ class AntiAliasDownsample(nn.Module):
         return F.interpolate(out, scale_factor=(self.scale, self.scale))
 
 
+def outputs_at_cuts(layers: nn.Sequential, x: Tensor, cuts: tuple[int, ...]) -> list[Tensor]:
+    """Runs `layers` in order on x and returns the output after layer cut − 1 for each cut (ascending)."""
+    outs, start = [], 0
+    for cut in cuts:
+        for layer in layers[start:cut]:
+            x = layer(x)
+        outs.append(x)
+        start = cut
+    return outs
+
+
 def gaussian_kernel(size: int, sigma: float) -> Tensor:
     """(1, 1, size, size) normalised Gaussian, built as a product over the two axes in float32."""
     grids = torch.meshgrid(torch.arange(size, dtype=torch.float32), torch.arange(size, dtype=torch.float32),

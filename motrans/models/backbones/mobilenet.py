@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..layers import outputs_at_cuts
+
 # (expansion t, channels c, repeats n, stride s) of MobileNetV2's inverted residual stages.
 STAGES = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
 CUTS = (2, 4, 7, 14, 18)  # the index after the last block at strides 2, 4, 8, 16 and 32
@@ -60,12 +62,7 @@ class MobileNetBackbone(nn.Module):
         self.features = mobilenet_v2_blocks(CUTS[3])
 
     def forward(self, x: Tensor) -> Tensor:
-        outs, start = [], 0
-        for cut in CUTS[1:4]:
-            for block in self.features[start:cut]:
-                x = block(x)
-            outs.append(x)
-            start = cut
+        outs = outputs_at_cuts(self.features, x, CUTS[1:4])
         size = outs[0].shape[2:]
         up = [F.interpolate(o, size=size, mode="bilinear", align_corners=False) for o in outs[1:]]
         return torch.cat([outs[0], *up], dim=1)
