@@ -91,6 +91,9 @@ class DenseMotionConfig:
     occlusion: bool = True
     covariance_heatmaps: bool = False  # MRAA: each part's heatmap uses its covariance instead of kp_variance
     revert_axis_swap: bool = False  # MRAA: A_S·A_Z⁻¹ times the sign of its (0, 0) entry, undoing SVD axis flips
+    # grid_sample/interpolate of the flow (dense motion and generator). False: MTIA, MRAA, and FOMM's code on today's
+    # torch; True: the identity flow copies exactly (FOMM's torch 1.0 training). TPSMM always samples with True.
+    align_corners: bool = False
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,7 @@ class LossConfig:
     feature_matching: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0)
     warp: float = 0.0  # TPSMM's warp loss: warped source vs masked driving encoder features (its `warp_loss`, 10)
     background_cycle: float = 0.0  # TPSMM's mean|I − A_sd·A_ds| of the background predictor (its `bg`, 10)
+    pixel: float = 0.0  # mean |prediction − driving| at full size; ours, not in any authors' recipe
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ def weights(loss: LossConfig) -> dict[str, float]:
     out.update(equivariance_value=loss.equivariance_value, equivariance_jacobian=loss.equivariance_jacobian,
                background_mask=loss.background_mask, mask_concentration=loss.mask_concentration,
                generator_gan=loss.generator_gan, feature_matching=1.0 if any(loss.feature_matching) else 0.0,
-               warp=loss.warp, background_cycle=loss.background_cycle)
+               warp=loss.warp, background_cycle=loss.background_cycle, pixel=loss.pixel)
     return out
 
 
@@ -85,6 +85,8 @@ class Criterion(nn.Module):
         if self.perceptual is not None:
             for name, value in zip(LAYERS, perceptual_terms(self.perceptual, generated, real)):
                 out.terms[f"perceptual.{name}"] = value
+        if self.loss.pixel:
+            out.terms["pixel"] = (animation.prediction - driving).abs().mean()
         self._mask_terms(out, model.background is not None)
         self._equivariance_terms(out, model, driving, warp)
         if self.loss.warp:

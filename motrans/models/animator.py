@@ -49,7 +49,7 @@ class AnimationModel(nn.Module):
         flow = self.dense_motion(self.dense_motion.shrink(source), motion_source, motion_driving, background)
         features = self.generator.encode(source)
         prediction = self.generator(source, features, flow)
-        deformed = warp(source, flow.deformation, self.generator.align_corners)
+        deformed = warp(source, flow.deformation, flow.align_corners)
         return Animation(prediction, deformed, flow, features)
 
 

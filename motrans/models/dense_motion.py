@@ -49,7 +49,7 @@ class DenseMotion(MotionGrid):
             grid = coordinate_grid(h, w, torch.float32, source_small.device)
             parts = part_motions(grid, source, driving, self.config.revert_axis_swap)
             motions = torch.cat([background_motion(grid, b, background), parts], 1)
-            deformed = warp_parts(source_small.float(), motions)  # (B, K+1, C, h, w)
+            deformed = warp_parts(source_small.float(), motions, self.config.align_corners)  # (B, K+1, C, h, w)
             heatmaps = self.heatmaps(source, driving, h, w)
         features = self.hourglass(torch.cat([heatmaps, deformed], 2).view(b, -1, h, w))
         logits = self.mask(features)
@@ -57,7 +57,8 @@ class DenseMotion(MotionGrid):
         with full_precision(logits):
             mask = F.softmax(logits.float(), dim=1)  # (B, K+1, h, w)
             deformation = blend_motions(motions, mask)
-        return Flow(deformation, mask, logits, deformed, None if occlusion is None else occlusion.float())
+        return Flow(deformation, mask, logits, deformed, None if occlusion is None else occlusion.float(),
+                    align_corners=self.config.align_corners)
 
     def heatmaps(self, source: Motion, driving: Motion, h: int, w: int) -> Tensor:
         """Driving − source Gaussians, with a zero map first for the background: (B, K+1, 1, h, w)."""

@@ -64,7 +64,7 @@ class TPSDenseMotion(MotionGrid):
             mask = dropout_softmax(logits.float(), self.dropout) if dropping else F.softmax(logits.float(), dim=1)
             deformation = blend_motions(motions, mask)  # Eq. (6)
         occlusions = [o.float() for o in self.occlusions(levels)]
-        return Flow(deformation, mask, logits, deformed, occlusions[-1], occlusions)
+        return Flow(deformation, mask, logits, deformed, occlusions[-1], occlusions, align_corners=True)
 
     def tps_motions(self, grid: Tensor, source: Motion, driving: Motion) -> Tensor:
         """grid (h, w, 2) -> (B, K, h, w, 2): where each driving grid point lies in the source, per transform."""

@@ -38,7 +38,7 @@ def resize_like(occlusion: Tensor, features: Tensor) -> Tensor:
 
 def blend(skip: Tensor, flow: Flow, previous: Tensor | None = None) -> Tensor:
     """warp(skip)·occ + previous·(1 − occ); without `previous`, warp(skip)·occ; without occlusion, warp(skip)."""
-    warped = warp(skip, flow.deformation)
+    warped = warp(skip, flow.deformation, flow.align_corners)
     if flow.occlusion is None:
         return warped
     occlusion = resize_like(flow.occlusion, warped)
@@ -63,8 +63,6 @@ class LevelEncoder(nn.Module):
 
 class Generator(LevelEncoder):
     """source (B, C, H, W) + Flow -> prediction (B, C, H, W) in [0, 1]."""
-
-    align_corners = False  # of its warps
 
     def __init__(self, config: GeneratorConfig, num_channels: int = 3):
         super().__init__()

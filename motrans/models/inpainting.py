@@ -21,8 +21,6 @@ from .motion import Flow
 class InpaintingGenerator(LevelEncoder):
     """source (B, C, H, W) + Flow with 4 occlusion masks (H/8 ... H) -> prediction (B, C, H, W) in [0, 1]."""
 
-    align_corners = True  # of its warps
-
     def __init__(self, config: GeneratorConfig, num_channels: int = 3):
         super().__init__()
         self.config = config

@@ -41,6 +41,10 @@ class Flow:
     # TPSMM's multi-resolution masks (B, 1, H/8, W/8), ..., (B, 1, H, W), coarse to fine, one per generator level;
     # `occlusion` is then the finest of them.
     occlusions: list[Tensor] | None = None
+    # How `deformation` is sampled and resized (grid_sample/interpolate). The grids are pixel-centre aligned, so only
+    # True makes the identity flow an exact copy; False (the authors' MTIA, MRAA, and FOMM on torch >= 1.3) shifts
+    # and blurs by up to half a pixel.
+    align_corners: bool = False
 
 
 @dataclass

@@ -31,3 +31,21 @@ def test_part_warps_follow_their_keypoints(tiny_config):
     shifted = coordinate_grid(16, 16) - torch.tensor([0.5, 0.0])
     expected = torch.nn.functional.grid_sample(small, shifted[None], align_corners=False)
     assert torch.allclose(warped[:, 2], expected, atol=1e-6)
+
+
+def test_align_corners_makes_the_identity_flow_an_exact_copy(tiny_config):
+    """The grids are pixel-centre aligned: sampled with align_corners=True the identity flow (resized from the motion
+    grid to the frame) copies the source; with the authors' False it shifts and blurs it by up to half a pixel."""
+    from dataclasses import replace
+
+    source = torch.rand(1, 3, 64, 64)
+    motion = Motion(torch.rand(1, 4, 2) * 2 - 1, torch.randn(1, 4, 2, 2) + 2 * torch.eye(2))
+    errors = {}
+    for exact in (False, True):
+        config = replace(tiny_config.model, dense_motion=replace(tiny_config.model.dense_motion, align_corners=exact))
+        model = build_model(config).eval()
+        with torch.no_grad():
+            animation = model.animate(source, motion, motion)
+        assert animation.flow.align_corners is exact
+        errors[exact] = (animation.deformed - source).abs().max().item()
+    assert errors[True] < 1e-5 and errors[False] > 0.1

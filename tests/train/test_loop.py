@@ -115,3 +115,20 @@ def test_mobilenet_backbone_starts_from_the_perceptual_file_and_resume_keeps_tra
     for key, value in resumed.model.estimator.backbone.state_dict().items():
         assert torch.equal(value, trained[key]), key  # a resume does not reload ImageNet over trained weights
     assert any(not torch.equal(trained[k], state[k]) for k in trained)
+
+
+def test_pixel_term_is_the_mean_absolute_error_and_is_off_by_default(perceptual):
+    from motrans.losses import Criterion, total
+    from motrans.models import build_model
+
+    source, driving = torch.rand(2, 3, 64, 64), torch.rand(2, 3, 64, 64)
+    off = tiny_train_config(perceptual)
+    on = tiny_train_config(perceptual, **{"train.loss.pixel": "7"})
+    model = build_model(on.model)
+    assert "pixel" not in Criterion(off.train, off.model)(model, source, driving).terms
+    torch.manual_seed(0)
+    out = Criterion(on.train, on.model)(model, source, driving)
+    expected = (out.animation.prediction - driving).abs().mean()
+    assert torch.allclose(out.terms["pixel"], expected)
+    rest = {k: v for k, v in out.terms.items() if k != "pixel"}
+    assert torch.allclose(total(out.terms, on.train.loss) - total(rest, on.train.loss), 7 * expected)
