@@ -179,7 +179,7 @@ class AppearanceEmbedding:
         path = Path(weights) if weights else default_mobilenet_file()
         if path is None or not path.is_file():
             raise missing_extra("AED on bodies")
-        self.network = MobileNetV2Features().load_weights(path)
+        self.network = MobileNetV2Features().load_weights(path).folded()
 
     def __call__(self, frame: np.ndarray) -> np.ndarray:
         import torch

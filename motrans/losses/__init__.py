@@ -52,7 +52,7 @@ def build_perceptual(config: TrainConfig) -> nn.Module | None:
     if config.perceptual_backbone == "vgg19":
         return VGG19Features().load_weights(config.perceptual_weights)
     if config.perceptual_backbone == "mobilenetv2":
-        return MobileNetV2Features().load_weights(config.perceptual_weights)
+        return MobileNetV2Features().load_weights(config.perceptual_weights).folded()
     if config.perceptual_backbone == "none":
         raise ConfigError("train.perceptual_backbone is none but train.loss.perceptual has non-zero weights: "
                           "set them to 0 to train without a perceptual loss")
