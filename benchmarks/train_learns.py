@@ -1,6 +1,6 @@
 """Proof that `motrans train` learns: a small MoTrans on synthetic puppets, on this CPU, within a time budget.
 
-    python benchmarks/train_learns.py [--minutes 60] [--run runs/puppets] [--perceptual-weights FILE]
+    python benchmarks/train_learns.py [--minutes 60] [--run runs/puppets] [--perceptual-weights FILE] [--config C]
 
 1. `motrans synth` data (200 videos × 32 frames at 128², seed 0; 10% held out), made once.
 2. `motrans train --config motrans-puppets128 --resume --max-minutes M`: resumable, so it can run in parts; each
@@ -32,7 +32,7 @@ from motrans.animate import Animator  # noqa: E402
 from motrans.checkpoints import load_model  # noqa: E402
 from motrans.config import load_config  # noqa: E402
 from motrans.data import frames as datasets  # noqa: E402
-from motrans.data.synth import video_joints, write_dataset  # noqa: E402
+from motrans.data.synth import JOINT_NAMES, video_joints, write_dataset  # noqa: E402
 from motrans.evaluate.reconstruction import no_motion_l1, video_l1  # noqa: E402
 from motrans.models import build_model  # noqa: E402
 from motrans.train.logging import draw_keypoints  # noqa: E402
@@ -47,8 +47,8 @@ def ensure_data(root: Path) -> None:
         write_dataset(root, videos=200, frames=32, size=128, seed=0, test_fraction=0.1)
 
 
-def train(root: Path, run: Path, minutes: float, perceptual: str) -> float:
-    command = [sys.executable, "-m", "motrans", "train", "--config", PRESET, "--data", str(root), "--out", str(run),
+def train(root: Path, run: Path, minutes: float, perceptual: str, config: str) -> float:
+    command = [sys.executable, "-m", "motrans", "train", "--config", config, "--data", str(root), "--out", str(run),
                "--resume", "--max-minutes", str(minutes), "--workers", "1"]
     if perceptual:
         command += ["--perceptual-weights", perceptual]
@@ -73,21 +73,43 @@ def keypoint_grid(model, video, path: Path) -> None:
     Image.fromarray(np.concatenate(cells, axis=1)).save(path)
 
 
-def keypoints_follow_limbs(model, videos, size: int) -> float:
-    """Mean over held-out videos of the best |correlation| between a keypoint's and a joint's motion."""
-    animator, scores = Animator(model, "cpu"), []
+def keypoint_tracks(model, videos, size: int):
+    """Per held-out video: the model's keypoints (T, K, 2) and the true joints (T, J, 2), both in [-1, 1]."""
+    animator = Animator(model, "cpu")
     summary = json.loads((Path(videos[0].path).parents[1] / "synth.json").read_text())
     for video in videos:
-        kp = animator.estimate([animator.fitted(f) for f in video.frames()]).kp.numpy()  # (T, K, 2)
-        joints = video_joints(summary["seeds"][f"test/{video.name}"], len(kp), size)  # (T, J, 2)
+        kp = animator.estimate([animator.fitted(f) for f in video.frames()]).kp.numpy()
+        yield kp, video_joints(summary["seeds"][f"test/{video.name}"], len(kp), size)
+
+
+def best_correlations(candidates: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """(N,): for each of N target tracks (T, N, 2), the best |correlation| with one of the candidate tracks."""
+    return np.array([np.nanmax([abs(np.corrcoef(candidates[:, k].ravel(), targets[:, j].ravel())[0, 1])
+                                for k in range(candidates.shape[1])]) for j in range(targets.shape[1])])
+
+
+def keypoint_figures(model, videos, size: int) -> dict[str, float]:
+    """How the keypoints follow the puppet, over the held-out videos:
+    - keypoint_joint_correlation: each keypoint's best |correlation| of motion with a joint's. A keypoint riding
+      the body's global motion scores high here, wherever on the body it sits.
+    - limb_correlation: for each limb's elbow/knee and hand/foot, the best |correlation| of its motion *relative
+      to the torso* with a keypoint's motion relative to the torso: high only if some keypoint moves with that limb.
+    - limb_end_distance: the mean distance in pixels from each hand/foot to its nearest keypoint."""
+    body = JOINT_NAMES.index("torso")
+    limb_mid_end = [i for i, n in enumerate(JOINT_NAMES) if n.endswith(("mid", "end"))]
+    ends = [i for i, n in enumerate(JOINT_NAMES) if n.endswith("end")]
+    overall, limbs, distances = [], [], []
+    for kp, joints in keypoint_tracks(model, videos, size):
         kp_motion, joint_motion = kp - kp[:1], joints - joints[:1]
-        best = []
-        for k in range(kp.shape[1]):
-            corr = [abs(np.corrcoef(kp_motion[:, k].ravel(), joint_motion[:, j].ravel())[0, 1])
-                    for j in range(joints.shape[1])]
-            best.append(np.nanmax(corr))
-        scores.append(float(np.nanmean(best)))
-    return float(np.mean(scores))
+        overall.append(np.nanmean(best_correlations(joint_motion, kp_motion)))  # per keypoint, as before
+        relative_kp = kp - joints[:, body: body + 1]
+        relative_joints = joints[:, limb_mid_end] - joints[:, body: body + 1]
+        limbs.append(np.nanmean(best_correlations(relative_kp - relative_kp[:1],
+                                                  relative_joints - relative_joints[:1])))
+        gaps = np.linalg.norm(joints[:, ends, None] - kp[:, None], axis=-1).min(axis=2)  # (T, 4)
+        distances.append(gaps.mean() * (size - 1) / 2)
+    return {"keypoint_joint_correlation": float(np.mean(overall)), "limb_correlation": float(np.mean(limbs)),
+            "limb_end_distance_px": float(np.mean(distances))}
 
 
 def main() -> None:
@@ -97,15 +119,17 @@ def main() -> None:
     parser.add_argument("--data", default=str(REPO / "runs" / "puppets-data"))
     parser.add_argument("--perceptual-weights", default="")
     parser.add_argument("--eval-only", action="store_true")
+    parser.add_argument("--config", default=PRESET, help="another preset or YAML to try (default: %(default)s)")
     args = parser.parse_args()
     root, run = Path(args.data), Path(args.run)
     ensure_data(root)
     if not args.eval_only and args.minutes > 0:
-        print(f"trained {train(root, run, args.minutes, args.perceptual_weights):.1f} minutes this call", flush=True)
+        minutes = train(root, run, args.minutes, args.perceptual_weights, args.config)
+        print(f"trained {minutes:.1f} minutes this call", flush=True)
     videos = datasets.test_videos(root, "test")
     trained = load_model(run / "model.safetensors")
     torch.manual_seed(0)
-    untrained = build_model(load_config(PRESET).model).eval()
+    untrained = build_model(load_config(args.config).model).eval()
     if untrained.config.estimator.backbone.kind == "mobilenetv2":  # as training starts: the ImageNet blocks
         load_imagenet_mobilenet(untrained.estimator.backbone, args.perceptual_weights)
     figures = {
@@ -113,15 +137,18 @@ def main() -> None:
         "trained_l1": evaluate(trained, videos),
         "untrained_l1": evaluate(untrained, videos),
         "no_motion_l1": float(np.mean([no_motion_l1(v.frames(), (128, 128)) for v in videos])),
-        "keypoint_joint_correlation": keypoints_follow_limbs(trained, videos, 128),
-        "untrained_keypoint_joint_correlation": keypoints_follow_limbs(untrained, videos, 128),
     }
+    figures.update(keypoint_figures(trained, videos, 128))
+    figures.update({f"untrained_{k}": v for k, v in keypoint_figures(untrained, videos, 128).items()})
     figures["ratio_to_no_motion"] = figures["trained_l1"] / figures["no_motion_l1"]
     keypoint_grid(trained, videos[0], run / "keypoints.png")
     print(json.dumps(figures, indent=2))
     print(f"held-out L1: trained {figures['trained_l1']:.4f}, untrained {figures['untrained_l1']:.4f}, "
           f"no motion {figures['no_motion_l1']:.4f} -> {figures['ratio_to_no_motion']:.2f}x the no-motion baseline "
           f"(target <= 0.70); keypoint grid: {run / 'keypoints.png'}")
+    print(f"keypoints: limb motion (relative to the torso) correlation {figures['limb_correlation']:.2f} "
+          f"(untrained {figures['untrained_limb_correlation']:.2f}), hand/foot to nearest keypoint "
+          f"{figures['limb_end_distance_px']:.1f} px (untrained {figures['untrained_limb_end_distance_px']:.1f})")
     (run / "train_learns.json").write_text(json.dumps(figures, indent=2))
 
 
