@@ -10,6 +10,7 @@ from pathlib import Path
 
 import torch
 from torch import Tensor, nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from ..errors import ConfigError
 from ..models.backbones.mobilenet import CUTS, WEIGHTS_FILE, mobilenet_v2_blocks
@@ -99,27 +100,15 @@ class MobileNetV2Features(FrozenFeatures):
         return self
 
     def folded(self) -> "MobileNetV2Features":
-        """The same function, each frozen BatchNorm folded into the conv before it (in place). The features' forward
-        and the gradient through them get a fifth cheaper: a training step with this perceptual loss, ~10%.
-        The state dict no longer has the BatchNorm keys: fold after loading, never before copying the weights."""
+        """The same function, each frozen BatchNorm folded into the conv before it (in place, torch's own
+        fuse_conv_bn_eval). The features' forward and backward get about a fifth cheaper: a preset training step, ~4%
+        (1.65 -> 1.59 s). The state dict no longer has the BatchNorm keys: fold after loading, never before copying."""
         for block in self.features.modules():
             if isinstance(block, nn.Sequential):
                 for i in range(len(block) - 1):
                     if isinstance(block[i], nn.Conv2d) and isinstance(block[i + 1], nn.BatchNorm2d):
-                        block[i], block[i + 1] = fold_batch_norm(block[i], block[i + 1]), nn.Identity()
+                        block[i], block[i + 1] = fuse_conv_bn_eval(block[i], block[i + 1]), nn.Identity()
         return self
-
-
-@torch.no_grad()
-def fold_batch_norm(conv: nn.Conv2d, norm: nn.BatchNorm2d) -> nn.Conv2d:
-    """conv then norm (eval statistics) as one conv: w·γ/σ, (b − μ)·γ/σ + β per output channel."""
-    scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
-    fused = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
-                      conv.dilation, conv.groups, bias=True).to(conv.weight.device)
-    fused.weight.copy_(conv.weight * scale.view(-1, 1, 1, 1))
-    bias = conv.bias if conv.bias is not None else torch.zeros_like(norm.running_mean)
-    fused.bias.copy_((bias - norm.running_mean) * scale + norm.bias)
-    return fused.requires_grad_(False)
 
 
 def default_mobilenet_file() -> Path | None:
