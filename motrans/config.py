@@ -200,6 +200,9 @@ class LossConfig:
     warp: float = 0.0  # TPSMM's warp loss: warped source vs masked driving encoder features (its `warp_loss`, 10)
     background_cycle: float = 0.0  # TPSMM's mean|I − A_sd·A_ds| of the background predictor (its `bg`, 10)
     pixel: float = 0.0  # mean |prediction − driving| at full size; ours, not in any authors' recipe
+    # ours too: mean over keypoint pairs of exp(−d²/2σ²), source and driving (losses/prior.py); σ in [−1, 1] units
+    separation: float = 0.0
+    separation_sigma: float = 0.1
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from .background import background_cycle, background_mask, mask_concentration
 from .equivariance import RandomTPS, equivariance_jacobian, equivariance_value, random_tps, warp_kind
 from .gan import discriminator_gan, feature_matching, generator_gan
 from .perceptual import ImagePyramid, MobileNetV2Features, VGG19Features, perceptual_terms
+from .prior import separation
 from .warp import warp_loss
 
 LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
@@ -37,7 +38,8 @@ def weights(loss: LossConfig) -> dict[str, float]:
     out.update(equivariance_value=loss.equivariance_value, equivariance_jacobian=loss.equivariance_jacobian,
                background_mask=loss.background_mask, mask_concentration=loss.mask_concentration,
                generator_gan=loss.generator_gan, feature_matching=1.0 if any(loss.feature_matching) else 0.0,
-               warp=loss.warp, background_cycle=loss.background_cycle, pixel=loss.pixel)
+               warp=loss.warp, background_cycle=loss.background_cycle, pixel=loss.pixel,
+               separation=loss.separation)
     return out
 
 
@@ -69,6 +71,8 @@ class Criterion(nn.Module):
         warp_kind(config.transform)  # an unknown kind fails here, not at the first step
         if self.loss.warp and model_config.estimator.method != "tpsmm":
             raise ConfigError("train.loss.warp needs TPSMM's inpainting generator (model.estimator.method: tpsmm)")
+        if self.loss.separation and model_config.estimator.method == "tpsmm":
+            raise ConfigError("train.loss.separation needs keypoints; TPSMM's control points are not")
         self.pyramid = ImagePyramid(config.scales, model_config.num_channels)
         self.perceptual = perceptual if perceptual is not None else build_perceptual(config)
 
@@ -87,6 +91,9 @@ class Criterion(nn.Module):
                 out.terms[f"perceptual.{name}"] = value
         if self.loss.pixel:
             out.terms["pixel"] = (animation.prediction - driving).abs().mean()
+        if self.loss.separation:
+            sigma = self.loss.separation_sigma
+            out.terms["separation"] = (separation(motion_source.kp, sigma) + separation(motion_driving.kp, sigma)) / 2
         self._mask_terms(out, model.background is not None)
         self._equivariance_terms(out, model, driving, warp)
         if self.loss.warp:
