@@ -73,6 +73,8 @@ class Criterion(nn.Module):
             raise ConfigError("train.loss.warp needs TPSMM's inpainting generator (model.estimator.method: tpsmm)")
         if self.loss.separation and model_config.estimator.method == "tpsmm":
             raise ConfigError("train.loss.separation needs keypoints; TPSMM's control points are not")
+        if self.loss.separation and self.loss.separation_sigma <= 0:
+            raise ConfigError(f"train.loss.separation_sigma must be > 0, not {self.loss.separation_sigma}")
         self.pyramid = ImagePyramid(config.scales, model_config.num_channels)
         self.perceptual = perceptual if perceptual is not None else build_perceptual(config)
 

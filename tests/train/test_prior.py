@@ -47,3 +47,9 @@ def test_separation_is_refused_for_control_points(perceptual):
     config = tiny_train_config(perceptual, **{"model.estimator.method": "tpsmm", "train.loss.separation": "1"})
     with pytest.raises(ConfigError, match="separation"):
         Criterion(config.train, config.model)
+
+
+def test_separation_sigma_must_be_positive(perceptual):
+    config = tiny_train_config(perceptual, **{"train.loss.separation": "1", "train.loss.separation_sigma": "0"})
+    with pytest.raises(ConfigError, match="separation_sigma must be > 0"):
+        Criterion(config.train, config.model)
