@@ -30,15 +30,12 @@ sys.path.insert(0, str(REPO))
 
 from motrans.animate import Animator  # noqa: E402
 from motrans.checkpoints import load_model  # noqa: E402
-from motrans.data.synth import JOINT_NAMES, render_video, video_joints, video_seed  # noqa: E402
+from motrans.data.synth import LIMB_JOINTS, render_video, video_joints, video_seed  # noqa: E402
 from motrans.demo import HELD_OUT  # noqa: E402
 from motrans.evaluate.reconstruction import l1, reconstruct  # noqa: E402
 from motrans.packaged import packaged_model_path  # noqa: E402
 
 FIRST = 100  # held-out indices from here on: the demo itself uses 0 and 1
-
-
-LIMB_JOINTS = [i for i, name in enumerate(JOINT_NAMES) if name.endswith(("mid", "end"))]
 
 
 def held_out(index: int, frames: int, size: int) -> list[np.ndarray]:
@@ -63,10 +60,9 @@ def reconstruction(animator: Animator, videos: list[list[np.ndarray]]) -> tuple[
     return float(np.mean(model)), float(np.mean(still))
 
 
-def displacements(animator: Animator, frames: list[np.ndarray]) -> np.ndarray:
-    """(T, K, 2) keypoint displacements from frame 0, measured by the model."""
-    kp = animator.estimate(frames).kp.numpy()
-    return kp - kp[:1]
+def keypoints(animator: Animator, frames: list[np.ndarray]) -> np.ndarray:
+    """(T, K, 2) the model's keypoints on each frame."""
+    return animator.estimate(frames).kp.numpy()
 
 
 def following(got: np.ndarray, wanted: np.ndarray) -> tuple[float, float, float]:
@@ -81,10 +77,10 @@ def cross_identity(animator: Animator, videos: list[list[np.ndarray]], joints: l
     for i, driving in enumerate(videos):
         source = videos[(i + 1) % len(videos)][0]
         results = list(animator.animate(source, driving, mode="relative"))
-        wanted, got = displacements(animator, driving), displacements(animator, results)
+        kp_driving, kp_results = keypoints(animator, driving), keypoints(animator, results)
+        wanted, got = kp_driving - kp_driving[:1], kp_results - kp_results[:1]  # displacements from frame 0
         every.append(following(got, wanted))
-        kp0 = animator.estimate(driving[:1]).kp.numpy()[0]
-        chosen = limb_keypoints(kp0, joints[i][0])
+        chosen = limb_keypoints(kp_driving[0], joints[i][0])
         counts.append(len(chosen))
         if len(chosen):
             limbs.append(following((got - got.mean(1, keepdims=True))[:, chosen],

@@ -34,7 +34,7 @@ from motrans.animate import Animator  # noqa: E402
 from motrans.checkpoints import load_model  # noqa: E402
 from motrans.config import load_config  # noqa: E402
 from motrans.data import frames as datasets  # noqa: E402
-from motrans.data.synth import JOINT_NAMES, video_joints, write_dataset  # noqa: E402
+from motrans.data.synth import JOINT_NAMES, LIMB_JOINTS, video_joints, write_dataset  # noqa: E402
 from motrans.evaluate.reconstruction import no_motion_l1, video_l1  # noqa: E402
 from motrans.models import build_model  # noqa: E402
 from motrans.train.logging import draw_keypoints  # noqa: E402
@@ -98,14 +98,13 @@ def keypoint_figures(model, videos, size: int) -> dict[str, float]:
       to the torso* with a keypoint's motion relative to the torso: high only if some keypoint moves with that limb.
     - limb_end_distance: the mean distance in pixels from each hand/foot to its nearest keypoint."""
     body = JOINT_NAMES.index("torso")
-    limb_mid_end = [i for i, n in enumerate(JOINT_NAMES) if n.endswith(("mid", "end"))]
     ends = [i for i, n in enumerate(JOINT_NAMES) if n.endswith("end")]
     overall, limbs, distances = [], [], []
     for kp, joints in keypoint_tracks(model, videos, size):
         kp_motion, joint_motion = kp - kp[:1], joints - joints[:1]
         overall.append(np.nanmean(best_correlations(joint_motion, kp_motion)))  # per keypoint, as before
         relative_kp = kp - joints[:, body: body + 1]
-        relative_joints = joints[:, limb_mid_end] - joints[:, body: body + 1]
+        relative_joints = joints[:, list(LIMB_JOINTS)] - joints[:, body: body + 1]
         limbs.append(np.nanmean(best_correlations(relative_kp - relative_kp[:1],
                                                   relative_joints - relative_joints[:1])))
         gaps = np.linalg.norm(joints[:, ends, None] - kp[:, None], axis=-1).min(axis=2)  # (T, 4)

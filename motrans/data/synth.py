@@ -24,13 +24,15 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["JOINT_NAMES", "Puppet", "SynthConfig", "make_puppet", "render_frame", "render_video", "video_joints",
-           "video_seed", "write_dataset"]
+__all__ = ["JOINT_NAMES", "LIMB_JOINTS", "Puppet", "SynthConfig", "make_puppet", "render_frame", "render_video",
+           "video_joints", "video_seed", "write_dataset"]
 
 SUPERSAMPLE = 2  # render at 2× and average 2×2 blocks: antialiasing for edges and textures
 OUTLINE = 0.012  # outline width, in image widths
 LIMBS = ("arm_left", "arm_right", "leg_left", "leg_right")  # left = smaller x in the image
 JOINT_NAMES = ("torso", "neck", "head", *(f"{limb}_{j}" for limb in LIMBS for j in ("root", "mid", "end")))
+# indices into JOINT_NAMES of the joints that move with a limb against the torso: elbows/knees and hands/feet
+LIMB_JOINTS = tuple(i for i, name in enumerate(JOINT_NAMES) if name.endswith(("mid", "end")))
 PATTERNS = ("stripes", "checker", "dots", "plasma")
 # (rest, amplitude) ranges in radians of the upper and lower segment's angle, for an arm and a leg
 ARM = (((0.4, 1.2), (0.4, 0.9)), ((0.2, 0.7), (0.3, 0.8)))
