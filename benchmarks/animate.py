@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -27,12 +26,12 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from motrans.animate import AnimateOptions, Animator, animate_video  # noqa: E402
+from motrans.animate import Animator, animate_video  # noqa: E402
 from motrans.animate.normalize import transfer  # noqa: E402
 from motrans.config import load_config  # noqa: E402
 from motrans.data.image import fit, read_image  # noqa: E402
 from motrans.data.video import VideoWriter, probe, read_frames  # noqa: E402
-from motrans.models import Motion, build_model  # noqa: E402
+from motrans.models import build_model  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
 SOURCE = DATA / "faces" / "vox_lia_macron.png"
@@ -68,7 +67,8 @@ def clip(frames: int, directory: Path) -> Path:
 def naive(model, source_path: Path, driving_path: Path, output: Path) -> None:
     """The authors' demo: whole video in memory, frame by frame, generator re-encodes the source each time."""
     size = tuple(model.config.frame_size)
-    source = torch.tensor(fit(read_image(source_path), size, "stretch")[None].astype(np.float32) / 255).permute(0, 3, 1, 2)
+    source = fit(read_image(source_path), size, "stretch")[None].astype(np.float32) / 255
+    source = torch.tensor(source).permute(0, 3, 1, 2)
     video = [fit(f, size, "stretch").astype(np.float32) / 255 for f in read_frames(driving_path)]
     driving = torch.tensor(np.array(video)[np.newaxis]).permute(0, 4, 1, 2, 3)  # (1, 3, T, H, W), as they do
     kp_source = model.estimator(source)
@@ -114,7 +114,8 @@ def peak_rss(frames: int, directory: Path) -> float:
     code = (f"import sys, resource; sys.path.insert(0, {str(REPO)!r}); sys.argv = ['x'];"
             f"from benchmarks.animate import random_model, ours;"
             f"from pathlib import Path;"
-            f"ours(random_model(), 'float32', Path({str(SOURCE)!r}), Path({str(driving)!r}), Path({str(directory / f'rss{frames}.mp4')!r}));"
+            f"ours(random_model(), 'float32', Path({str(SOURCE)!r}), Path({str(driving)!r}), "
+            f"Path({str(directory / f'rss{frames}.mp4')!r}));"
             f"print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return int(out.stdout.strip().splitlines()[-1]) / 1024
@@ -146,12 +147,18 @@ def main() -> None:
             return
         driving = clip(args.frames, tmp)
         model = random_model()
-        print(f"{args.frames} frames of {DRIVING.name} at 256x256, source {SOURCE.name}, motrans-vox256 (random weights)")
+        print(f"{args.frames} frames of {DRIVING.name} at 256x256, source {SOURCE.name}, "
+              "motrans-vox256 (random weights)")
         b_frames, c_frames = [], []
         fps = {
-            "a_naive": timed("(a) naive (authors' demo)", lambda: naive(model, SOURCE, driving, tmp / "a.mp4"), args.frames),
-            "b_ours_float32": timed("(b) ours float32", lambda: ours(model, "float32", SOURCE, driving, tmp / "b.mp4", b_frames), args.frames),
-            "c_ours_bfloat16": timed("(c) ours bfloat16", lambda: ours(model, "bfloat16", SOURCE, driving, tmp / "c.mp4", c_frames), args.frames),
+            "a_naive": timed("(a) naive (authors' demo)",
+                             lambda: naive(model, SOURCE, driving, tmp / "a.mp4"), args.frames),
+            "b_ours_float32": timed("(b) ours float32",
+                                    lambda: ours(model, "float32", SOURCE, driving, tmp / "b.mp4", b_frames),
+                                    args.frames),
+            "c_ours_bfloat16": timed("(c) ours bfloat16",
+                                     lambda: ours(model, "bfloat16", SOURCE, driving, tmp / "c.mp4", c_frames),
+                                     args.frames),
         }
         figures = {"fps": fps, "b_over_a": fps["b_ours_float32"] / fps["a_naive"],
                    "c_over_a": fps["c_ours_bfloat16"] / fps["a_naive"], "psnr_c_vs_b_db": psnr(c_frames, b_frames)}

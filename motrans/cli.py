@@ -20,7 +20,8 @@ def cmd_info(args: argparse.Namespace) -> int:
 
     config = load_config(args.config).model
     rows = capacity(config)
-    print(json.dumps(as_json(rows, config.frame_size), indent=2) if args.json else format_table(rows, config.frame_size))
+    size = config.frame_size
+    print(json.dumps(as_json(rows, size), indent=2) if args.json else format_table(rows, size))
     return 0
 
 
@@ -91,7 +92,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def add_train(commands) -> None:
-    p = commands.add_parser("train", help="train on a dataset (torchrun-ready); dotted overrides: --train.lr_generator 1e-4")
+    p = commands.add_parser("train", help="train on a dataset (torchrun-ready); dotted overrides: "
+                                          "--train.lr_generator 1e-4")
     p.add_argument("--config", required=True, help="a preset or YAML (ours or the authors')")
     p.add_argument("--data", help="dataset root (overrides data.root)")
     p.add_argument("--out", default="runs/train", help="checkpoints, logs and the exported model go here")
@@ -136,7 +138,8 @@ def cmd_synth(args: argparse.Namespace) -> int:
     summary = write_dataset(args.out_root, args.videos, args.frames, args.size, args.seed, args.test_fraction,
                             progress=lambda n: progress.update(n - progress.count))
     progress.close()
-    print(f"motrans: wrote {summary['train']} train and {summary['test']} test videos to {args.out_root}", file=sys.stderr)
+    print(f"motrans: wrote {summary['train']} train and {summary['test']} test videos to {args.out_root}",
+          file=sys.stderr)
     return 0
 
 

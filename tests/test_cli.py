@@ -29,7 +29,8 @@ def test_convert_round_trips(tmp_path, capsys):
     source, target = tmp_path / "mgif.pth.tar", tmp_path / "mgif.safetensors"
     data = authors_checkpoint("mgif256")
     torch.save(data, source)
-    assert main(["convert", str(source), str(target), "--config", str(REFERENCE / "mtia_configs" / "mgif256.yaml")]) == 0
+    config = REFERENCE / "mtia_configs" / "mgif256.yaml"
+    assert main(["convert", str(source), str(target), "--config", str(config)]) == 0
     state, metadata = read_safetensors(target)
     assert torch.equal(state["estimator.layers.11.mlp.2.weight"],
                        data["kp_detector"]["transformer.transformer.layers.11.1.fn.fn.net.3.weight"])

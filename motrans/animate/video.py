@@ -30,7 +30,8 @@ class AnimateOptions:
 
 def animate_video(source_path: str | Path, driving_path: str | Path, output_path: str | Path,
                   checkpoint: str | Path | None = None, *, config=None, device: str = "auto", dtype: str = "float32",
-                  options: AnimateOptions = AnimateOptions(), animator: Animator | None = None, quiet: bool = False) -> Path:
+                  options: AnimateOptions = AnimateOptions(), animator: Animator | None = None,
+                  quiet: bool = False) -> Path:
     """Animates `source_path` with `driving_path` into `output_path` (.mp4, .gif or a directory).
 
     Every input is checked before the model loads; the output appears only when complete.

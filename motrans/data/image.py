@@ -29,7 +29,8 @@ def read_image(path: str | Path) -> np.ndarray:
             image = ImageOps.exif_transpose(image)
             return to_rgb(image)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        raise InputError(f"{path}: not a readable image ({str(error).splitlines()[0] if str(error) else 'unknown format'})") from None
+        reason = str(error).splitlines()[0] if str(error) else "unknown format"
+        raise InputError(f"{path}: not a readable image ({reason})") from None
 
 
 def to_rgb(image) -> np.ndarray:

@@ -129,12 +129,15 @@ def _write_method(directory: Path, rows: list[dict], mean: dict) -> None:
 
 def table(means: dict[str, dict[str, float]], kind: str) -> str:
     """Table 2's layout: L1, (AKD, MKR) for bodies or AKD for faces, AED."""
-    if kind == "body":
-        header, cells = "| Method | L1 | (AKD, MKR) | AED |", lambda m: [_f(m, "l1", 4), f"({_f(m, 'akd', 3)}, {_f(m, 'mkr', 3)})", _f(m, "aed", 3)]
-    elif kind == "face":
-        header, cells = "| Method | L1 | AKD | AED |", lambda m: [_f(m, "l1", 4), _f(m, "akd", 3), _f(m, "aed", 3)]
-    else:
-        header, cells = "| Method | L1 |", lambda m: [_f(m, "l1", 4)]
+    def cells(m: dict) -> list[str]:
+        if kind == "body":
+            return [_f(m, "l1", 4), f"({_f(m, 'akd', 3)}, {_f(m, 'mkr', 3)})", _f(m, "aed", 3)]
+        if kind == "face":
+            return [_f(m, "l1", 4), _f(m, "akd", 3), _f(m, "aed", 3)]
+        return [_f(m, "l1", 4)]
+
+    headers = {"body": "| Method | L1 | (AKD, MKR) | AED |", "face": "| Method | L1 | AKD | AED |"}
+    header = headers.get(kind, "| Method | L1 |")
     rule = "|" + "|".join("---" for _ in range(header.count("|") - 1)) + "|"
     lines = [header, rule] + [f"| {name} | " + " | ".join(cells(m)) + " |" for name, m in means.items()]
     return "\n".join(lines) + f"\n\n{CAPTION if kind != 'none' else 'L1: mean absolute pixel difference in [0, 1].'}\n"

@@ -11,7 +11,8 @@ import numpy as np
 from ..animate.pipeline import Animator
 
 
-def reconstruct(animator: Animator, frames: Iterable[np.ndarray], batch_size: int = 4) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def reconstruct(animator: Animator, frames: Iterable[np.ndarray],
+                batch_size: int = 4) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yields (real, generated) uint8 frame pairs; frame 0 is the source (the authors' reconstruction.py)."""
     frames = iter(frames)
     first = next(frames, None)

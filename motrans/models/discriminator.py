@@ -61,7 +61,8 @@ class MultiScaleDiscriminator(nn.Module):
         self.discs = nn.ModuleDict({scale_key(s): Discriminator(config, num_channels, num_kp, kp_variance)
                                     for s in config.scales})
 
-    def forward(self, pyramid: dict[float, Tensor], kp: Tensor | None = None) -> dict[float, tuple[list[Tensor], Tensor]]:
+    def forward(self, pyramid: dict[float, Tensor],
+                kp: Tensor | None = None) -> dict[float, tuple[list[Tensor], Tensor]]:
         return {float(key.replace("-", ".")): disc(pyramid[float(key.replace("-", "."))], kp)
                 for key, disc in self.discs.items()}
 

@@ -67,8 +67,8 @@ def image_grid(source: torch.Tensor, driving: torch.Tensor, out, rows: int = 4) 
     n = min(rows, len(source))
     lines = []
     for i in range(n):
-        cells = [draw_keypoints(_image(source[i]), out.source.kp[i]), draw_keypoints(_image(driving[i]), out.driving.kp[i]),
-                 _image(out.animation.prediction[i])]
+        cells = [draw_keypoints(_image(source[i]), out.source.kp[i]),
+                 draw_keypoints(_image(driving[i]), out.driving.kp[i]), _image(out.animation.prediction[i])]
         occlusion = out.animation.flow.occlusion
         if occlusion is not None:
             occ = torch.nn.functional.interpolate(occlusion[i: i + 1].float(), size=source.shape[2:])[0]

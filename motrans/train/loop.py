@@ -157,7 +157,8 @@ class Trainer:
             out["background"] = torch.optim.Adam(self.model.background.parameters(), lr=train.lr_background,
                                                  betas=betas, weight_decay=decay)
         if self.discriminator is not None:
-            out["discriminator"] = torch.optim.Adam(self.discriminator.parameters(), lr=train.lr_discriminator, betas=betas)
+            out["discriminator"] = torch.optim.Adam(self.discriminator.parameters(), lr=train.lr_discriminator,
+                                                    betas=betas)
         return out
 
     def _wrap(self) -> nn.Module:
@@ -301,7 +302,8 @@ class Trainer:
     def _autocast(self):
         if self.options.amp == "none":
             return torch.autocast(self.device.type, enabled=False)
-        return torch.autocast(self.device.type, dtype={"bfloat16": torch.bfloat16, "float16": torch.float16}[self.options.amp])
+        dtype = {"bfloat16": torch.bfloat16, "float16": torch.float16}[self.options.amp]
+        return torch.autocast(self.device.type, dtype=dtype)
 
     def _step_seed(self) -> int:
         return self.options.seed * 1_000_003 + self.step

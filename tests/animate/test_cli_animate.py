@@ -93,7 +93,8 @@ def test_checkpoint_problems(capsys, tmp_path, tiny_checkpoint):
 
 
 def test_checkpoint_that_does_not_fit_its_config(capsys, tmp_path, tiny_checkpoint):
-    code, err, out = run(capsys, tmp_path, tiny_checkpoint, extra=("--config", str(REFERENCE / "mtia_configs" / "voxceleb1.yaml")))
+    config = REFERENCE / "mtia_configs" / "voxceleb1.yaml"
+    code, err, out = run(capsys, tmp_path, tiny_checkpoint, extra=("--config", str(config)))
     assert_refused(code, err, out, tmp_path, "tiny.safetensors", "does not fit")
 
 

@@ -3,7 +3,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import torch
 
 from motrans.checkpoints.io import read_safetensors
 
@@ -15,7 +14,8 @@ SCRIPT = Path(__file__).with_name("ddp_script.py")
 
 
 def _run(args, tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")}
+    launcher = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
+    env = {k: v for k, v in os.environ.items() if k not in launcher}
     env["OMP_NUM_THREADS"] = "1"
     subprocess.run(args, check=True, env=env, cwd=tmp_path, capture_output=True, timeout=300)
 

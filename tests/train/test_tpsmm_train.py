@@ -229,7 +229,8 @@ def test_released_yamls_translate_the_training_recipe(name, dropout, bg_start):
     assert train.transform.kind == "tpsmm" and (train.transform.sigma_affine, train.transform.sigma_tps,
                                                 train.transform.points_tps) == (0.05, 0.005, 5)
     assert train.weight_decay == 1e-4 and train.clip_norm_type == math.inf
-    assert (train.clip_estimator, train.clip_dense_motion, train.clip_background, train.clip_generator) == (10, 10, 10, 0)
+    clips = (train.clip_estimator, train.clip_dense_motion, train.clip_background, train.clip_generator)
+    assert clips == (10, 10, 10, 0)
     assert train.lr_generator == train.lr_estimator == train.lr_background == 2e-4 and train.milestones == (70, 90)
     # ∞ survives a checkpoint's JSON and our YAML
     assert config_from_data(json.loads(json.dumps(config_to_dict(config))), "json") == config

@@ -111,7 +111,8 @@ class HRNet(Stem):
         self.out_channels = width
         self.transition1 = nn.ModuleList([conv_bn(stem, width, 3), nn.Sequential(conv_bn(stem, 2 * width, 3, 2))])
         self.stage2 = nn.Sequential(HighResolutionModule(w2, 4, outputs=2))
-        self.transition2 = nn.ModuleList([nn.Identity(), nn.Identity(), nn.Sequential(conv_bn(2 * width, 4 * width, 3, 2))])
+        self.transition2 = nn.ModuleList([nn.Identity(), nn.Identity(),
+                                          nn.Sequential(conv_bn(2 * width, 4 * width, 3, 2))])
         self.stage3 = nn.Sequential(*(HighResolutionModule(w3, 4, outputs=3 if m < 3 else 1) for m in range(4)))
 
     def forward(self, x: Tensor) -> Tensor:

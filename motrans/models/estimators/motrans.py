@@ -82,7 +82,8 @@ class MotionTransformer(nn.Module):
         self.config, self.num_kp = config, num_kp
         b = config.backbone
         self.backbone = build_backbone(b)
-        p, grid_h, grid_w = config.patch_size, frame_size[0] // (4 * config.patch_size), frame_size[1] // (4 * config.patch_size)
+        p = config.patch_size
+        grid_h, grid_w = frame_size[0] // (4 * p), frame_size[1] // (4 * p)
         self.num_tokens = num_kp * (2 if estimate_jacobian else 1)  # 2K: K keypoint tokens, then K affine tokens
         self.patch_embedding = nn.Linear(self.backbone.out_channels * p * p, config.dim)
         self.motion_tokens = nn.Parameter(torch.zeros(1, self.num_tokens, config.dim))
@@ -128,7 +129,8 @@ class MotionTransformer(nn.Module):
     def image_tokens(self, image: Tensor) -> Tensor:
         """(B, 3, H, W) -> (B, N, D): CNN features, 4×4 patches flattened as (p1 p2 c), linear, + position."""
         if self.config.normalize_input:
-            mean, std = image.new_tensor(IMAGENET_MEAN).view(1, 3, 1, 1), image.new_tensor(IMAGENET_STD).view(1, 3, 1, 1)
+            mean = image.new_tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+            std = image.new_tensor(IMAGENET_STD).view(1, 3, 1, 1)
             image = (image - mean) / std
         features = self.backbone(image)  # (B, C, H/4, W/4)
         b, c, h, w = features.shape
