@@ -3,7 +3,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from motrans.checkpoints.io import read_safetensors
 
 from motrans.train.loop import Trainer, TrainOptions
