@@ -96,21 +96,27 @@ def keypoint_figures(model, videos, size: int) -> dict[str, float]:
       the body's global motion scores high here, wherever on the body it sits.
     - limb_correlation: for each limb's elbow/knee and hand/foot, the best |correlation| of its motion *relative
       to the torso* with a keypoint's motion relative to the torso: high only if some keypoint moves with that limb.
-    - limb_end_distance: the mean distance in pixels from each hand/foot to its nearest keypoint."""
+      Also for the arms' and the legs' joints alone (arm_correlation, leg_correlation).
+    - limb_end_distance: the mean distance in pixels from each hand/foot to its nearest keypoint (and for the hands
+      alone, hand_distance_px)."""
     body = JOINT_NAMES.index("torso")
     ends = [i for i, n in enumerate(JOINT_NAMES) if n.endswith("end")]
+    arms = [i for i, j in enumerate(LIMB_JOINTS) if JOINT_NAMES[j].startswith("arm")]
+    hands = [i for i, j in enumerate(ends) if JOINT_NAMES[j].startswith("arm")]
     overall, limbs, distances = [], [], []
     for kp, joints in keypoint_tracks(model, videos, size):
         kp_motion, joint_motion = kp - kp[:1], joints - joints[:1]
         overall.append(np.nanmean(best_correlations(joint_motion, kp_motion)))  # per keypoint, as before
         relative_kp = kp - joints[:, body: body + 1]
         relative_joints = joints[:, list(LIMB_JOINTS)] - joints[:, body: body + 1]
-        limbs.append(np.nanmean(best_correlations(relative_kp - relative_kp[:1],
-                                                  relative_joints - relative_joints[:1])))
+        limbs.append(best_correlations(relative_kp - relative_kp[:1], relative_joints - relative_joints[:1]))
         gaps = np.linalg.norm(joints[:, ends, None] - kp[:, None], axis=-1).min(axis=2)  # (T, 4)
-        distances.append(gaps.mean() * (size - 1) / 2)
-    return {"keypoint_joint_correlation": float(np.mean(overall)), "limb_correlation": float(np.mean(limbs)),
-            "limb_end_distance_px": float(np.mean(distances))}
+        distances.append(gaps.mean(axis=0) * (size - 1) / 2)
+    limbs, distances = np.array(limbs), np.array(distances)  # (videos, 8), (videos, 4)
+    legs = [i for i in range(limbs.shape[1]) if i not in arms]
+    return {"keypoint_joint_correlation": float(np.mean(overall)), "limb_correlation": float(np.nanmean(limbs)),
+            "arm_correlation": float(np.nanmean(limbs[:, arms])), "leg_correlation": float(np.nanmean(limbs[:, legs])),
+            "limb_end_distance_px": float(distances.mean()), "hand_distance_px": float(distances[:, hands].mean())}
 
 
 def main() -> None:
@@ -149,7 +155,9 @@ def main() -> None:
           f"(target <= 0.70); keypoint grid: {run / 'keypoints.png'}")
     print(f"keypoints: limb motion (relative to the torso) correlation {figures['limb_correlation']:.2f} "
           f"(untrained {figures['untrained_limb_correlation']:.2f}), hand/foot to nearest keypoint "
-          f"{figures['limb_end_distance_px']:.1f} px (untrained {figures['untrained_limb_end_distance_px']:.1f})")
+          f"{figures['limb_end_distance_px']:.1f} px (untrained {figures['untrained_limb_end_distance_px']:.1f}); "
+          f"arms alone: correlation {figures['arm_correlation']:.2f}, hand to nearest keypoint "
+          f"{figures['hand_distance_px']:.1f} px; legs alone: correlation {figures['leg_correlation']:.2f}")
     (run / "train_learns.json").write_text(json.dumps(figures, indent=2))
 
 

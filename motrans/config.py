@@ -77,6 +77,10 @@ class EstimatorConfig:
     # Init std of the motion tokens (authors: 0.02). Tiny tokens all receive the same near-uniform attention at
     # first, so their keypoints start as one; larger ones keep the K keypoints apart from the first step.
     motion_token_std: float = 0.02
+    # How a keypoint is read off its motion token. "regress": LN + Linear -> 2·sigmoid − 1, the authors'. "heatmap"
+    # (ours): the token queries the 1/4-resolution feature map and the keypoint is the softmax-weighted mean of the
+    # positions, FOMM-style; a keypoint can then jump to any place that matches, such as a hand far from the torso.
+    keypoint_readout: str = "regress"
     fomm: KeypointDetectorConfig = field(default_factory=KeypointDetectorConfig)  # used by method "fomm"
     mraa: RegionPredictorConfig = field(default_factory=RegionPredictorConfig)  # used by method "mraa"
 

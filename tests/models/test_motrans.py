@@ -83,3 +83,39 @@ def test_unknown_backbone_is_refused(tiny_config):
 
     with pytest.raises(ConfigError, match="backbone.kind: unknown 'resnet'"):
         _estimator(tiny_config, backbone=replace(tiny_config.model.estimator.backbone, kind="resnet"))
+
+
+def test_heatmap_readout_lands_on_the_matching_place():
+    from motrans.models.estimators.motrans import HeatmapHead
+
+    head = HeatmapHead(dim=4, feature_channels=2, patch_size=2)
+    with torch.no_grad():  # keys: 50 × feature channel 0 in dimension 0; query: dimension 0 of the token
+        head.key.weight.zero_()
+        head.key.bias.zero_()
+        head.key.weight[0, 0] = 50.0
+        head.query.weight.zero_()
+        head.query.bias.zero_()
+        head.query.weight[0, 0] = 1.0
+        features = torch.zeros(1, 2, 8, 8)
+        features[0, 0, 2, 6] = 1.0  # row 2, column 6: x = 2·6/7 − 1, y = 2·2/7 − 1
+        tokens = torch.tensor([[[3.0, -1.0, -1.0, -1.0]]])  # LayerNorm'd: dimension 0 > 0, so it seeks the spot
+        kp = head(tokens, features, torch.zeros(1, 16, 4))
+    assert torch.allclose(kp, torch.tensor([[[2 * 6 / 7 - 1, 2 * 2 / 7 - 1]]]), atol=1e-3)
+
+
+def test_heatmap_readout_keypoints_start_apart_and_follow_the_image(tiny_config):
+    from motrans.errors import ConfigError
+
+    est = _estimator(tiny_config, keypoint_readout="heatmap", motion_token_std=1.0)
+    a, b = torch.rand(1, 3, 64, 64), torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        kp_a, kp_b = est(a).kp, est(b).kp
+    assert kp_a.shape == (1, 4, 2) and kp_a.abs().max() <= 1
+    assert torch.cdist(kp_a[0], kp_a[0]).max() > 0.05  # not all at one point at init
+    assert not torch.allclose(kp_a, kp_b)
+    est.train()
+    est(a).kp.sum().backward()
+    assert est.keypoint_head.key.weight.grad.abs().sum() > 0
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in est.backbone.parameters())
+    with pytest.raises(ConfigError, match="keypoint_readout: unknown 'argmax'"):
+        _estimator(tiny_config, keypoint_readout="argmax")

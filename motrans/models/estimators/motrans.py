@@ -6,6 +6,9 @@ image (B, 3, H, W) → HRNet stages 1-3 (B, 32, H/4, W/4) → 4×4 patches (B, N
 Follows the authors' code (`mtia.md` §2) where it differs from the paper's text: 2K motion tokens (K for keypoints,
 K for affines, each with its own LN+Linear head), keypoints decoded as 2·sigmoid − 1, the sine position re-added to
 the image tokens before every layer ("sine-full"), one joint softmax over all tokens.
+
+`keypoint_readout: heatmap` (ours, not in any released checkpoint) reads each keypoint as a spatial softmax that
+its motion token computes over the 1/4-resolution features instead (`HeatmapHead`); the affines are unchanged.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from ...config import BackboneConfig, EstimatorConfig
 from ...errors import ConfigError
 from ..backbones.hrnet import HRNet, Stem
 from ..backbones.mobilenet import MobileNetBackbone
-from ..geometry import full_precision
+from ..geometry import coordinate_grid, full_precision
 from ..motion import Motion
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -74,6 +77,39 @@ class Head(nn.Module):
         return self.linear(self.norm(tokens))
 
 
+class HeatmapHead(nn.Module):
+    """Keypoints by spatial softmax: motion tokens (B, K, D) query a map of keys (B, D, h, w) built from the
+    1/4-resolution CNN features (B, C, h, w) and the transformer's image tokens (B, N, D) upsampled to h×w;
+    keypoint k = Σ_p softmax_p(q_k·key_p / √D) · p, p the (x, y) pixel-centre grid in [-1, 1]. -> (B, K, 2)."""
+
+    def __init__(self, dim: int, feature_channels: int, patch_size: int):
+        super().__init__()
+        self.patch_size = patch_size
+        self.norm = nn.LayerNorm(dim)
+        self.query = nn.Linear(dim, dim)
+        self.token_norm = nn.LayerNorm(dim)
+        self.key = nn.Conv2d(feature_channels, dim, 1)
+
+    def reset_parameters(self) -> None:
+        # Queries at std 1/√D rather than the transformer's 0.02: with 0.02 every logit is ~0 and the K keypoints
+        # all start at the centre of the image, the collapse that std-1 motion tokens are there to avoid.
+        _init_transformer(self.norm)
+        _init_transformer(self.token_norm)
+        nn.init.trunc_normal_(self.query.weight, std=self.query.in_features ** -0.5)
+        nn.init.zeros_(self.query.bias)
+        self.key.reset_parameters()
+
+    def forward(self, tokens: Tensor, features: Tensor, image_tokens: Tensor) -> Tensor:
+        b, _, h, w = features.shape
+        p = self.patch_size
+        context = self.token_norm(image_tokens).transpose(1, 2).reshape(b, -1, h // p, w // p)
+        keys = self.key(features) + nn.functional.interpolate(context, size=(h, w), mode="nearest")
+        query = self.query(self.norm(tokens))  # (B, K, D)
+        logits = torch.einsum("bkd,bdp->bkp", query.float(), keys.flatten(2).float()) * query.shape[-1] ** -0.5
+        grid = coordinate_grid(h, w, device=logits.device).view(1, 1, h * w, 2)
+        return (logits.softmax(dim=-1).unsqueeze(-1) * grid).sum(dim=2)
+
+
 class MotionTransformer(nn.Module):
     """image (B, 3, H, W) in [0, 1] -> Motion(kp (B, K, 2), jacobian (B, K, 2, 2))."""
 
@@ -92,7 +128,13 @@ class MotionTransformer(nn.Module):
         self.position = None if sine is None else nn.Parameter(sine, requires_grad=False)
         self.layers = nn.ModuleList(Layer(config.dim, config.heads, config.mlp_ratio, config.scale_with_head)
                                     for _ in range(config.depth))
-        self.keypoint_head = Head(config.dim, 2)
+        if config.keypoint_readout == "heatmap":
+            self.keypoint_head = HeatmapHead(config.dim, self.backbone.out_channels, p)
+        elif config.keypoint_readout == "regress":
+            self.keypoint_head = Head(config.dim, 2)
+        else:
+            raise ConfigError(f"model.estimator.keypoint_readout: unknown {config.keypoint_readout!r} "
+                              "(regress or heatmap)")
         self.affine_head = Head(config.dim, 4) if estimate_jacobian else None
         self.register_buffer("mask", self._attention_mask(grid_h * grid_w), persistent=False)
         self.reset_parameters()
@@ -111,6 +153,8 @@ class MotionTransformer(nn.Module):
         nn.init.trunc_normal_(self.motion_tokens, std=self.config.motion_token_std)  # cut at ±2 (absolute), as theirs
         for module in [*self.layers.modules(), self.patch_embedding, *self.keypoint_head.modules()]:
             _init_transformer(module)
+        if isinstance(self.keypoint_head, HeatmapHead):
+            self.keypoint_head.reset_parameters()
         if self.affine_head is not None:
             _init_transformer(self.affine_head.norm)
             nn.init.zeros_(self.affine_head.linear.weight)
@@ -118,33 +162,48 @@ class MotionTransformer(nn.Module):
                 self.affine_head.linear.bias.copy_(torch.tensor([1.0, 0.0, 0.0, 1.0]))
 
     def forward(self, image: Tensor) -> Motion:
-        tokens = self.image_tokens(image)  # (B, N, D)
+        features = self.features(image)  # (B, C, H/4, W/4)
+        tokens = self.embed(features)  # (B, N, D)
         x = torch.cat([self.motion_tokens.expand(len(tokens), -1, -1), tokens], dim=1)  # (B, 2K+N, D)
         for i, layer in enumerate(self.layers):
             if i > 0 and self.position is not None and self.config.position == "sine-full":
                 x = torch.cat([x[:, : self.num_tokens], x[:, self.num_tokens:] + self.position], dim=1)
             x = layer(x, self.mask)
+        if isinstance(self.keypoint_head, HeatmapHead):
+            return self.decode(x[:, : self.num_tokens], features, x[:, self.num_tokens:])
         return self.decode(x[:, : self.num_tokens])
 
     def image_tokens(self, image: Tensor) -> Tensor:
-        """(B, 3, H, W) -> (B, N, D): CNN features, 4×4 patches flattened as (p1 p2 c), linear, + position."""
+        """(B, 3, H, W) -> (B, N, D): the transformer's input image tokens."""
+        return self.embed(self.features(image))
+
+    def features(self, image: Tensor) -> Tensor:
+        """(B, 3, H, W) in [0, 1] -> the backbone's (B, C, H/4, W/4)."""
         if self.config.normalize_input:
             mean = image.new_tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
             std = image.new_tensor(IMAGENET_STD).view(1, 3, 1, 1)
             image = (image - mean) / std
-        features = self.backbone(image)  # (B, C, H/4, W/4)
+        return self.backbone(image)
+
+    def embed(self, features: Tensor) -> Tensor:
+        """(B, C, H/4, W/4) -> (B, N, D): 4×4 patches flattened as (p1 p2 c), linear, + position."""
         b, c, h, w = features.shape
         p = self.config.patch_size
         patches = features.view(b, c, h // p, p, w // p, p).permute(0, 2, 4, 3, 5, 1).reshape(b, -1, p * p * c)
         tokens = self.patch_embedding(patches)
         return tokens if self.position is None else tokens + self.position
 
-    def decode(self, motion_tokens: Tensor) -> Motion:
-        """(B, 2K, D) -> Motion: t = 2·sigmoid(head(token_k)) − 1; A = head(token_{K+k}) as a row-major 2×2."""
+    def decode(self, motion_tokens: Tensor, features: Tensor | None = None, image_tokens: Tensor | None = None
+               ) -> Motion:
+        """(B, 2K, D) -> Motion: t = 2·sigmoid(head(token_k)) − 1 (or the heatmap head's, which also takes the
+        features (B, C, h, w) and the final image tokens (B, N, D)); A = head(token_{K+k}) as a row-major 2×2."""
         k = self.num_kp
         with full_precision(motion_tokens):
             motion_tokens = motion_tokens.float()
-            kp = 2 * torch.sigmoid(self.keypoint_head(motion_tokens[:, :k])) - 1
+            if isinstance(self.keypoint_head, HeatmapHead):
+                kp = self.keypoint_head(motion_tokens[:, :k], features.float(), image_tokens.float())
+            else:
+                kp = 2 * torch.sigmoid(self.keypoint_head(motion_tokens[:, :k])) - 1
             if self.affine_head is None:
                 return Motion(kp)
             jacobian = self.affine_head(motion_tokens[:, k:]).view(len(kp), k, 2, 2)
