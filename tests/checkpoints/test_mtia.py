@@ -125,7 +125,12 @@ def test_missing_checkpoint(tmp_path):
         load_model(tmp_path / "nope.safetensors")
 
 
-def test_our_safetensors_round_trip(tmp_path, tiny_config):
+@pytest.mark.parametrize("readout", ["regress", "heatmap"])
+def test_our_safetensors_round_trip(tmp_path, tiny_config, readout):
+    from motrans.config import replace
+
+    estimator = replace(tiny_config.model.estimator, keypoint_readout=readout)
+    tiny_config = replace(tiny_config, model=replace(tiny_config.model, estimator=estimator))
     model = build_model(tiny_config.model).eval()
     path = tmp_path / "tiny.safetensors"
     write_safetensors(path, model.state_dict(), config_to_dict(tiny_config))
@@ -133,6 +138,7 @@ def test_our_safetensors_round_trip(tmp_path, tiny_config):
     source, driving = torch.rand(1, 3, 64, 64), torch.rand(1, 3, 64, 64)
     with torch.no_grad():
         assert torch.equal(loaded(source, driving).prediction, model(source, driving).prediction)
+    assert type(loaded.estimator.keypoint_head) is type(model.estimator.keypoint_head)
 
 
 def test_a_pre_zip_pickle_loads_under_weights_only(tmp_path):
