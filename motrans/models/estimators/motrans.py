@@ -169,9 +169,7 @@ class MotionTransformer(nn.Module):
             if i > 0 and self.position is not None and self.config.position == "sine-full":
                 x = torch.cat([x[:, : self.num_tokens], x[:, self.num_tokens:] + self.position], dim=1)
             x = layer(x, self.mask)
-        if isinstance(self.keypoint_head, HeatmapHead):
-            return self.decode(x[:, : self.num_tokens], features, x[:, self.num_tokens:])
-        return self.decode(x[:, : self.num_tokens])
+        return self.decode(x[:, : self.num_tokens], features, x[:, self.num_tokens:])
 
     def image_tokens(self, image: Tensor) -> Tensor:
         """(B, 3, H, W) -> (B, N, D): the transformer's input image tokens."""
@@ -193,10 +191,9 @@ class MotionTransformer(nn.Module):
         tokens = self.patch_embedding(patches)
         return tokens if self.position is None else tokens + self.position
 
-    def decode(self, motion_tokens: Tensor, features: Tensor | None = None, image_tokens: Tensor | None = None
-               ) -> Motion:
-        """(B, 2K, D) -> Motion: t = 2·sigmoid(head(token_k)) − 1 (or the heatmap head's, which also takes the
-        features (B, C, h, w) and the final image tokens (B, N, D)); A = head(token_{K+k}) as a row-major 2×2."""
+    def decode(self, motion_tokens: Tensor, features: Tensor, image_tokens: Tensor) -> Motion:
+        """(B, 2K, D) -> Motion: t = 2·sigmoid(head(token_k)) − 1, or the heatmap head's on the features
+        (B, C, h, w) and the final image tokens (B, N, D); A = head(token_{K+k}) as a row-major 2×2."""
         k = self.num_kp
         with full_precision(motion_tokens):
             motion_tokens = motion_tokens.float()
