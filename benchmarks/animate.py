@@ -31,6 +31,7 @@ from motrans.animate.normalize import transfer  # noqa: E402
 from motrans.config import load_config  # noqa: E402
 from motrans.data.image import fit, read_image  # noqa: E402
 from motrans.data.video import VideoWriter, probe, read_frames  # noqa: E402
+from motrans.machine import describe, summary  # noqa: E402
 from motrans.models import build_model  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
@@ -136,12 +137,12 @@ def main() -> None:
     parser.add_argument("--rss-only", action="store_true", help="only the peak RSS of the short and long runs")
     args = parser.parse_args()
     torch.set_num_threads(torch.get_num_threads())
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"device {'cuda: ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu'}")
+    machine = describe()
+    print(summary(machine))
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         if args.rss_only:
-            figures = rss(args.frames, args.long_frames, tmp)
+            figures = {"machine": machine, **rss(args.frames, args.long_frames, tmp)}
             if args.json:
                 Path(args.json).write_text(json.dumps(figures, indent=2))
             return
@@ -160,7 +161,7 @@ def main() -> None:
                                      lambda: ours(model, "bfloat16", SOURCE, driving, tmp / "c.mp4", c_frames),
                                      args.frames),
         }
-        figures = {"fps": fps, "b_over_a": fps["b_ours_float32"] / fps["a_naive"],
+        figures = {"machine": machine, "fps": fps, "b_over_a": fps["b_ours_float32"] / fps["a_naive"],
                    "c_over_a": fps["c_ours_bfloat16"] / fps["a_naive"], "psnr_c_vs_b_db": psnr(c_frames, b_frames)}
         print(f"  ratios: (b)/(a) = {figures['b_over_a']:.2f}x   (c)/(a) = {figures['c_over_a']:.2f}x   "
               f"PSNR (c) vs (b) = {figures['psnr_c_vs_b_db']:.1f} dB")

@@ -33,6 +33,7 @@ from motrans.checkpoints import load_model  # noqa: E402
 from motrans.data.synth import LIMB_JOINTS, render_video, video_joints, video_seed  # noqa: E402
 from motrans.demo import HELD_OUT  # noqa: E402
 from motrans.evaluate.reconstruction import l1, reconstruct  # noqa: E402
+from motrans.machine import describe, summary  # noqa: E402
 from motrans.packaged import packaged_model_path  # noqa: E402
 
 FIRST = 100  # held-out indices from here on: the demo itself uses 0 and 1
@@ -99,14 +100,16 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=32)
     parser.add_argument("--json")
     args = parser.parse_args()
+    machine = describe()
+    print(summary(machine), flush=True)
     torch.manual_seed(0)
     animator = Animator(load_model(args.checkpoint or packaged_model_path()), "cpu")
     size = animator.frame_size[0]
     videos = [held_out(i, args.frames, size) for i in range(args.videos)]
     joints = [held_out_joints(i, args.frames, size) for i in range(args.videos)]
     model_l1, still_l1 = reconstruction(animator, videos)
-    figures = {"videos": args.videos, "l1": model_l1, "no_motion_l1": still_l1, "ratio": model_l1 / still_l1,
-               **cross_identity(animator, videos, joints)}
+    figures = {"machine": machine, "videos": args.videos, "l1": model_l1, "no_motion_l1": still_l1,
+               "ratio": model_l1 / still_l1, **cross_identity(animator, videos, joints)}
     print(json.dumps(figures, indent=2))
     print(f"reconstruction L1 {model_l1:.4f} vs no motion {still_l1:.4f}: {figures['ratio']:.2f}x (target <= 0.50)")
     print(f"cross-identity keypoint displacement error {figures['keypoint_error']:.4f} vs a still result "

@@ -36,6 +36,7 @@ from motrans.config import load_config  # noqa: E402
 from motrans.data import frames as datasets  # noqa: E402
 from motrans.data.synth import JOINT_NAMES, LIMB_JOINTS, video_joints, write_dataset  # noqa: E402
 from motrans.evaluate.reconstruction import no_motion_l1, video_l1  # noqa: E402
+from motrans.machine import describe, summary  # noqa: E402
 from motrans.models import build_model  # noqa: E402
 from motrans.train.logging import draw_keypoints  # noqa: E402
 from motrans.train.loop import load_imagenet_mobilenet  # noqa: E402
@@ -129,6 +130,8 @@ def main() -> None:
     parser.add_argument("--config", default=PRESET, help="another preset or YAML to try (default: %(default)s)")
     args = parser.parse_args()
     root, run = Path(args.data), Path(args.run)
+    machine = describe()
+    print(summary(machine), flush=True)
     ensure_data(root)
     if not args.eval_only and args.minutes > 0:
         minutes = train(root, run, args.minutes, args.perceptual_weights, args.config)
@@ -140,6 +143,7 @@ def main() -> None:
     if untrained.config.estimator.backbone.kind == "mobilenetv2":  # as training starts: the ImageNet blocks
         load_imagenet_mobilenet(untrained.estimator.backbone, args.perceptual_weights)
     figures = {
+        "machine": machine,
         "videos": len(videos),
         "trained_l1": evaluate(trained, videos),
         "untrained_l1": evaluate(untrained, videos),

@@ -83,18 +83,19 @@ class GlobalBatchNorm(nn.BatchNorm2d):
             return super().forward(x)
         from torch.distributed.nn.functional import all_reduce
 
-        count = torch.full((x.shape[1],), x.numel() / x.shape[1], dtype=x.dtype, device=x.device)
-        sums = all_reduce(torch.stack([x.sum(dim=(0, 2, 3)), (x * x).sum(dim=(0, 2, 3)), count]))  # (3, C)
-        total = sums[2]
-        mean = sums[0] / total
-        var = sums[1] / total - mean * mean  # biased, as BN normalises with
+        total = x.numel() / x.shape[1] * dist.get_world_size()  # values per channel, over every process
+        # Two passes, the mean first: E[x²] − E[x]² in float32 cancels where |mean| ≫ std and would give N
+        # processes a coarser variance than one process gets.
+        mean = all_reduce(x.sum(dim=(0, 2, 3))) / total  # (C,)
+        centred = x - mean.view(1, -1, 1, 1)
+        var = all_reduce((centred * centred).sum(dim=(0, 2, 3))) / total  # biased, as BN normalises with
         with torch.no_grad():
             self.num_batches_tracked.add_(1)
             self.running_mean.mul_(1 - self.momentum).add_(self.momentum * mean.detach())
             unbiased = var.detach() * total / (total - 1)
             self.running_var.mul_(1 - self.momentum).add_(self.momentum * unbiased)
         shape = (1, -1, 1, 1)
-        out = (x - mean.view(shape)) / torch.sqrt(var.view(shape) + self.eps)
+        out = centred / torch.sqrt(var.view(shape) + self.eps)
         return out * self.weight.view(shape) + self.bias.view(shape) if self.affine else out
 
 
