@@ -1,13 +1,20 @@
 """`motrans <command>`: thin subcommands that parse, build a config and call one library function.
 
-Every `MotransError` (and a Ctrl-C) ends as one line `motrans: error: …` on stderr and a non-zero exit.
+Every failure ends as one line `motrans: error: …` on stderr and a non-zero exit: 1 for an error, 130 for Ctrl-C,
+143 for SIGTERM (both clean up like an error). `--debug` (or MOTRANS_DEBUG=1) shows the traceback instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
+import os
+import shutil
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from . import __version__
@@ -255,6 +262,7 @@ def add_data_commands(commands) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motrans", description="Unsupervised image animation (MoTrans).")
     parser.add_argument("--version", action="version", version=f"motrans {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error (or MOTRANS_DEBUG=1)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     add_animate(commands)
@@ -276,21 +284,72 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in argv or os.environ.get("MOTRANS_DEBUG", "") not in ("", "0")
+    with terminate_as_interrupt():
+        try:
+            return run(build_parser(), [a for a in argv if a != "--debug"])
+        except BrokenPipeError:  # `motrans info | head`
+            sys.stderr.close()
+            return 0
+        except (KeyboardInterrupt, Terminated) as stop:  # temporary files are gone by now (finally blocks)
+            print("motrans: error: interrupted" if isinstance(stop, KeyboardInterrupt) else
+                  "motrans: error: terminated", file=sys.stderr)
+            return 130 if isinstance(stop, KeyboardInterrupt) else 128 + signal.SIGTERM
+        except Exception as error:  # noqa: BLE001 - the one place every failure becomes one line
+            if debug:
+                raise
+            print(f"motrans: error: {describe(error)}", file=sys.stderr)
+            return 1
+
+
+def run(parser: argparse.ArgumentParser, argv: list[str]) -> int:
+    argv, overrides = split_overrides(argv)
+    args = parser.parse_args(argv)
+    if overrides:
+        if args.command != "train":
+            parser.error(f"config overrides ({overrides[0][0]}) apply to `motrans train` only")
+        args.overrides = overrides
+    return args.run(args)
+
+
+class Terminated(BaseException):
+    """SIGTERM (kill, systemd, container runtimes), raised like Ctrl-C so that every cleanup runs."""
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt():
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
-        argv, overrides = split_overrides(sys.argv[1:] if argv is None else list(argv))
-        args = parser.parse_args(argv)
-        if overrides:
-            if args.command != "train":
-                parser.error(f"config overrides ({overrides[0][0]}) apply to `motrans train` only")
-            args.overrides = overrides
-        return args.run(args)
-    except MotransError as error:
-        print(f"motrans: error: {error}", file=sys.stderr)
-        return 1
-    except BrokenPipeError:  # `motrans info | head`
-        sys.stderr.close()
-        return 0
-    except KeyboardInterrupt:
-        print("motrans: error: interrupted", file=sys.stderr)
-        return 130
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def describe(error: Exception) -> str:
+    """One line for any failure: ours say what they mean; the rest name their kind (`--debug` shows where)."""
+    if isinstance(error, MotransError):
+        return str(error)
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        return no_space(error)
+    if isinstance(error, MemoryError):
+        return "out of memory (" + (str(error) or "the input or model is too large for this machine") + ")"
+    if isinstance(error, OSError) and error.filename:
+        return f"{error.filename}: {error.strerror or error}"
+    text = " ".join(str(error).split()) or "no details"
+    return f"{type(error).__name__}: {text[:300]} (run with --debug for the traceback)"
+
+
+def no_space(error: OSError) -> str:
+    where = Path(error.filename or ".")
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    free = shutil.disk_usage(where).free / 2**20
+    return f"no space left on the device of {where} ({free:.1f} MB free); nothing was written"
