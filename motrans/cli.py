@@ -11,7 +11,6 @@ import contextlib
 import errno
 import json
 import os
-import shutil
 import signal
 import sys
 import threading
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import MotransError
+from .files import no_space_message
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -34,12 +34,15 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_convert(args: argparse.Namespace) -> int:
     from .checkpoints import convert_checkpoint
+    from .validate import output_apart_from_inputs
 
     target = Path(args.output)
     if target.suffix != ".safetensors":
         raise MotransError(f"{target}: the output must end in .safetensors")
+    output_apart_from_inputs(target, {"input": args.input, "--config": args.config})
     checkpoint = convert_checkpoint(args.input, target, args.config)
-    print(f"wrote {target} ({len(checkpoint.state)} tensors from the {checkpoint.layout} layout)", file=sys.stderr)
+    print(f"motrans: wrote {target} ({len(checkpoint.state)} tensors from the {checkpoint.layout} layout)",
+          file=sys.stderr)
     return 0
 
 
@@ -48,7 +51,7 @@ def cmd_animate(args: argparse.Namespace) -> int:
 
     options = AnimateOptions(mode=args.mode, adapt_scale=args.adapt_scale, find_best_frame=args.find_best_frame,
                              batch_size=args.batch_size, fit=args.fit, fps=args.fps, audio=not args.no_audio,
-                             side_by_side=args.side_by_side)
+                             side_by_side=args.side_by_side, overwrite=args.overwrite)
     animate_video(args.source, args.driving, args.output, args.checkpoint, config=args.config, device=args.device,
                   dtype=args.dtype, options=options)
     return 0
@@ -76,6 +79,8 @@ def add_animate(commands) -> None:
     p.add_argument("--fps", type=float, help="output frame rate (default: the driving video's)")
     p.add_argument("--no-audio", action="store_true", help="do not copy the driving video's audio")
     p.add_argument("--side-by-side", action="store_true", help="write source | driving | result")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an earlier frames-folder output (never a folder motrans did not write)")
     p.set_defaults(run=cmd_animate)
 
 
@@ -173,9 +178,14 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from .animate import Animator
+    from .data.video import check_output
     from .demo import run_demo
     from .packaged import packaged_model_path
+    from .validate import output_apart_from_inputs, whole
 
+    whole("--frames", args.frames, 1, 100_000)
+    check_output(args.output)
+    output_apart_from_inputs(args.output, {"--checkpoint": args.checkpoint})
     checkpoint = args.checkpoint or packaged_model_path()
     run_demo(args.output, Animator.from_checkpoint(checkpoint, device=args.device), args.frames, args.show_keypoints)
     print(f"{Path(args.output).resolve()}")
@@ -183,30 +193,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .animate import Animator
-    from .evaluate.benchmark import EvaluateOptions, evaluate
+    from .evaluate.benchmark import EvaluateOptions, Method, default_name, evaluate, parse_method
 
-    methods = {}
-    if args.checkpoint:
-        methods[Path(args.checkpoint).stem.split(".")[0]] = (args.checkpoint, args.config)
+    if args.config and not args.checkpoint:
+        raise MotransError("--config goes with --checkpoint; with --methods, write NAME=CHECKPOINT@CONFIG")
+    methods = {default_name(args.checkpoint): Method(args.checkpoint, args.config)} if args.checkpoint else {}
     for item in args.methods or []:
-        name, _, spec = item.partition("=")
-        checkpoint, _, config = spec.partition("@")
-        if not name or not checkpoint:
-            raise MotransError(f"--methods {item!r}: use NAME=CHECKPOINT or NAME=CHECKPOINT@CONFIG")
-        methods[name] = (checkpoint, config or None)
-    if not methods:
-        raise MotransError("give --checkpoint or --methods")
-    animators = {name: Animator.from_checkpoint(c, cfg, args.device) for name, (c, cfg) in methods.items()}
+        name, method = parse_method(item)
+        if name in methods:  # a second model under one name would overwrite the first one's results
+            raise MotransError(f"--methods {item!r}: the name {name!r} is given twice")
+        methods[name] = method
     options = EvaluateOptions(split=args.split, max_videos=args.max_videos, kind=args.kind, batch_size=args.batch_size)
-    evaluate(animators, args.data, args.out, options)
+    evaluate(methods, args.data, args.out, options, args.device)
     return 0
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
     from .evaluate.metrics import compare_videos
 
-    figures = compare_videos(args.real, args.generated, args.kind, tuple(args.metrics.split(",")))
+    metrics = tuple(name.strip() for name in args.metrics.split(",") if name.strip())  # "l1, akd" and "" read well
+    figures = compare_videos(args.real, args.generated, args.kind, metrics)
     print(json.dumps(figures, indent=2))
     return 0
 
@@ -225,11 +231,12 @@ def add_evaluate(commands) -> None:
     p.add_argument("--methods", nargs="+", metavar="NAME=CKPT[@CONFIG]", help="several models into one table")
     p.add_argument("--data", required=True, help="dataset root with a test/ split")
     p.add_argument("--split", default="test")
-    p.add_argument("--max-videos", type=int, default=0)
+    p.add_argument("--max-videos", type=int, default=0, help="the first N videos of the split (0: all)")
     p.add_argument("--kind", default="none", choices=["none", "face", "body"],
                    help="face: AKD (68 landmarks) and AED; body: AKD, MKR (pose) and AED; none: L1 only")
-    p.add_argument("--out", required=True, help="per-video and mean figures, and table.md, go here")
-    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--out", required=True, help="per-video and mean figures, and table.md, go here; a rerun reuses "
+                   "the per-video figures of the same checkpoint, config, protocol and video content")
+    p.add_argument("--batch-size", type=int, default=4, help="frames per forward pass (1 to 1024)")
     p.add_argument("--device", default="auto")
     p.set_defaults(run=cmd_evaluate)
 
@@ -338,7 +345,7 @@ def describe(error: Exception) -> str:
     if isinstance(error, MotransError):
         return str(error)
     if isinstance(error, OSError) and error.errno == errno.ENOSPC:
-        return no_space(error)
+        return no_space_message(error)
     if isinstance(error, MemoryError):
         return "out of memory (" + (str(error) or "the input or model is too large for this machine") + ")"
     if isinstance(error, OSError) and error.filename:
@@ -346,10 +353,3 @@ def describe(error: Exception) -> str:
     text = " ".join(str(error).split()) or "no details"
     return f"{type(error).__name__}: {text[:300]} (run with --debug for the traceback)"
 
-
-def no_space(error: OSError) -> str:
-    where = Path(error.filename or ".")
-    while not where.exists() and where != where.parent:
-        where = where.parent
-    free = shutil.disk_usage(where).free / 2**20
-    return f"no space left on the device of {where} ({free:.1f} MB free); nothing was written"

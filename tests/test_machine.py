@@ -20,4 +20,4 @@ def test_summary_carries_the_settings_that_imitate_another_cpu(monkeypatch):
     monkeypatch.setenv("MKL_CBWR", "COMPATIBLE")
     machine = describe()
     assert machine["settings"]["MKL_CBWR"] == "COMPATIBLE"
-    assert summary(machine).endswith("MKL_CBWR=COMPATIBLE")
+    assert "MKL_CBWR=COMPATIBLE" in summary(machine)

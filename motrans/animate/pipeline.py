@@ -22,6 +22,7 @@ from torch import Tensor
 
 from ..checkpoints import load_model
 from ..data.image import fit
+from .. import validate
 from ..errors import InputError
 from ..models import AnimationModel, Motion, avd_transfer
 from .best_frame import best_frame
@@ -48,14 +49,7 @@ def resolve_device(name: str) -> torch.device:
         if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
-    available = {"cpu": True, "cuda": torch.cuda.is_available(),
-                 "mps": bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())}
-    kind = name.split(":")[0]
-    if kind not in available:
-        raise InputError(f"unknown device {name!r}: use auto, cpu, cuda or mps")
-    if not available[kind]:
-        raise InputError(f"--device {name}: no {kind.upper()} device is available on this machine")
-    return torch.device(name)
+    return validate.device(name)
 
 
 def resolve_dtype(name: str | torch.dtype) -> torch.dtype:

@@ -12,8 +12,11 @@ from ..data.image import FITS, fit, read_image
 from ..data.video import VideoWriter, check_output, probe, read_frames
 from ..errors import InputError
 from ..progress import Progress
+from ..validate import finite, output_apart_from_inputs, whole
 from .normalize import MODES
 from .pipeline import Animator
+
+MIN_FPS, MAX_FPS = 0.1, 1000.0
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class AnimateOptions:
     fps: float | None = None  # default: the driving video's
     audio: bool = True
     side_by_side: bool = False
+    overwrite: bool = False  # replace an earlier frames-folder output (never a folder motrans did not write)
 
 
 def animate_video(source_path: str | Path, driving_path: str | Path, output_path: str | Path,
@@ -37,7 +41,9 @@ def animate_video(source_path: str | Path, driving_path: str | Path, output_path
     Every input is checked before the model loads; the output appears only when complete.
     """
     _check_options(options)
-    check_output(output_path)
+    output_apart_from_inputs(output_path, {"--source": source_path, "--driving": driving_path,
+                                           "--checkpoint": checkpoint, "--config": _as_path(config)})
+    check_output(output_path, options.overwrite)
     source = read_image(source_path)
     info = probe(driving_path, options.fps)
     next(iter(read_frames(driving_path)))  # a file that probes but decodes nothing fails here, not halfway
@@ -60,7 +66,7 @@ def animate_video(source_path: str | Path, driving_path: str | Path, output_path
                                animator.frame_size, options.fit)
     audio = driving_path if options.audio else None
     progress = Progress(info.frames, enabled=not quiet)
-    with VideoWriter(output_path, fps, audio_from=audio) as writer:
+    with VideoWriter(output_path, fps, audio_from=audio, overwrite=options.overwrite) as writer:
         for frame in frames:
             writer.write(frame)
             progress.update()
@@ -74,10 +80,14 @@ def _check_options(options: AnimateOptions) -> None:
         raise InputError(f"unknown mode {options.mode!r}: use one of {', '.join(MODES)}")
     if options.fit not in FITS:
         raise InputError(f"unknown fit {options.fit!r}: use one of {', '.join(FITS)}")
-    if options.fps is not None and options.fps <= 0:
-        raise InputError(f"--fps must be positive, got {options.fps}")
-    if options.batch_size < 1:
-        raise InputError(f"--batch-size must be at least 1, got {options.batch_size}")
+    if options.fps is not None:  # what an mp4 time base and a GIF's centisecond delays can hold
+        finite("--fps", options.fps, MIN_FPS, MAX_FPS)
+    whole("--batch-size", options.batch_size, 1, 4096)
+
+
+def _as_path(config) -> str | None:
+    """--config as a file to protect: a path given as text (a preset name or a Config object is no file)."""
+    return config if isinstance(config, (str, Path)) and Path(config).exists() else None
 
 
 def _side_by_side(source: np.ndarray, driving, generated, size, fit_mode):

@@ -6,40 +6,22 @@ format is safetensors with the whole config as JSON metadata, so a file rebuilds
 
 from __future__ import annotations
 
+import errno
 import json
-import os
 import pickle
-import tempfile
+import pickletools
+import struct
 import warnings
-import zipfile
 from pathlib import Path
-from typing import Callable
 
 import torch
 from torch import Tensor
 
 from ..errors import CheckpointError
+from ..files import atomic_write  # noqa: F401 - where the checkpoint writers have always found it
 
 SAFETENSORS_MAGIC_MAX_HEADER = 100_000_000
 FORMAT = "motrans"
-
-
-def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
-    """Calls `write(tmp)` on a temporary file beside `path`, fsyncs it, then renames it into place.
-
-    A kill or an error at any moment leaves either the old file or the new one, never a torn one.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def is_safetensors(path: Path) -> bool:
@@ -61,15 +43,32 @@ def read_pickle(path: Path) -> dict:
             warnings.simplefilter("ignore")  # torch warns about pickle protocols before refusing anyway
             data = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
-        if "Weights only load failed" in str(error):
+        if "GLOBAL" in str(error) or _imports_code(path):  # a class or function the unpickler would import
             raise CheckpointError(f"{path}: refused: not a plain weights file; it may carry code, which a "
                                   "weights-only load never runs") from None
-        raise CheckpointError(f"{path}: not a readable checkpoint ({_first_line(error)})") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, KeyError, TypeError, IndexError) as error:
+        raise CheckpointError(f"{path}: not a readable checkpoint (not a PyTorch file, or damaged)") from None
+    except Exception as error:  # noqa: BLE001 - torch.load's failures (zip, pickle, safetensors, I/O) vary
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            raise
         raise CheckpointError(f"{path}: not a readable checkpoint ({_first_line(error)})") from None
     if not isinstance(data, dict):
         raise CheckpointError(f"{path}: not a checkpoint (holds a {type(data).__name__}, not a dict)")
     return data
+
+
+def _imports_code(path: Path, most: int = 1_000_000) -> bool:
+    """Whether a plain pickle file names a class or function (its opcodes are read, never run): torch's own
+    unpickler stops at the first opcode it does not know, before it sees any such name."""
+    try:
+        with open(path, "rb") as handle:
+            for count, (opcode, _, _) in enumerate(pickletools.genops(handle)):
+                if count > most:
+                    return False
+                if opcode.name in ("GLOBAL", "STACK_GLOBAL", "INST", "OBJ"):
+                    return True
+    except (ValueError, EOFError, UnicodeDecodeError, struct.error):
+        pass  # not a pickle (or a damaged one) from here on: nothing seen names code
+    return False
 
 
 def _first_line(error: Exception) -> str:

@@ -7,6 +7,8 @@ model size is returned untouched, so results match the authors' code where the a
 
 from __future__ import annotations
 
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,8 @@ from ..errors import InputError
 
 FRAME_EXTENSIONS = (".png", ".jpg", ".jpeg")
 FITS = ("crop", "pad", "stretch")
+# Above the largest phone photos (200 MP) and within PIL's own bomb limit (2 × 89.5 MP is an error there).
+MAX_PIXELS = 178_000_000
 
 
 def read_image(path: str | Path) -> np.ndarray:
@@ -25,12 +29,27 @@ def read_image(path: str | Path) -> np.ndarray:
     if not path.is_file():
         raise InputError(f"{path}: no such image file")
     try:
-        with Image.open(path) as image:
-            image = ImageOps.exif_transpose(image)
-            return to_rgb(image)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # below our limit: an ordinary photo
+            with Image.open(path) as image:
+                _check_size(path, image.size)  # from the header, before a byte of pixels is decoded
+                image = ImageOps.exif_transpose(image)
+                return to_rgb(image)
+    except Image.DecompressionBombError as error:  # PIL's own limit, checked inside open()
+        claimed = re.search(r"\((\d+) pixels\)", str(error))
+        size = f"{int(claimed[1]) / 1e6:.0f} megapixels" if claimed else f"over {MAX_PIXELS // 10**6} megapixels"
+        raise InputError(f"{path}: the image claims {size}, more than the {MAX_PIXELS // 10**6}-megapixel "
+                         "limit; shrink it first") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         reason = str(error).splitlines()[0] if str(error) else "unknown format"
         raise InputError(f"{path}: not a readable image ({reason})") from None
+
+
+def _check_size(path: Path, size: tuple[int, int]) -> None:
+    width, height = size
+    if width * height > MAX_PIXELS:
+        raise InputError(f"{path}: the image is {width}x{height} ({width * height / 1e6:.0f} megapixels), more than "
+                         f"the {MAX_PIXELS // 10**6}-megapixel limit; shrink it first")
 
 
 def to_rgb(image) -> np.ndarray:

@@ -21,9 +21,13 @@ from typing import Callable
 import numpy as np
 
 from ..errors import InputError
+from ..files import settle_mode
+from ..validate import finite, whole
 from .frames import VIDEO_EXTENSIONS
 from .image import fit
 from .video import read_frames
+
+MAX_SIZE = 4096  # frames of a dataset for a model of at most this size
 
 Progress = Callable[[int, int, str], None]  # (videos done, videos in all, file name)
 
@@ -55,12 +59,10 @@ def prepare(in_dir: str | Path, out_root: str | Path, size: int = 256, split: fl
 
 
 def _check_arguments(size: int, split: float, seed: int) -> None:
-    if not isinstance(size, int) or size < 8:
-        raise InputError(f"size must be an integer >= 8, got {size!r}")
-    if not 0 < split <= 1:
-        raise InputError(f"split (the training fraction) must be in (0, 1], got {split!r}")
-    if seed < 0:
-        raise InputError(f"seed must be >= 0, got {seed!r}")
+    whole("--size", size, 8, MAX_SIZE)
+    if not finite("--split", split, 0, 1) > 0:
+        raise InputError(f"--split (the training fraction) must be in (0, 1], got {split!r}")
+    whole("--seed", seed, 0)
 
 
 def _inputs(in_dir: Path) -> tuple[list[Path], list[str]]:
@@ -139,6 +141,7 @@ def extract(video: Path, folder: Path, size: int) -> int:
 
 
 def _move_into_place(tmp: Path, out_root: Path) -> None:
+    settle_mode(tmp, out_root)  # mkdtemp's 0700 would follow the rename
     if out_root.is_dir():
         out_root.rmdir()  # checked empty before we started
     os.replace(tmp, out_root)

@@ -23,6 +23,8 @@ from typing import Callable, Iterator
 import numpy as np
 
 from ..errors import InputError
+from ..files import settle_mode
+from ..validate import finite, whole
 
 __all__ = ["JOINT_NAMES", "LIMB_JOINTS", "Puppet", "SynthConfig", "make_puppet", "render_frame", "render_video",
            "video_joints", "video_seed", "write_dataset"]
@@ -283,9 +285,12 @@ def _test_count(videos: int, test_fraction: float) -> int:
 
 
 def _check(root: Path, videos: int, frames: int, size: int, seed: int, test_fraction: float) -> None:
-    if videos < 1 or frames < 1 or size < 8 or seed < 0 or not 0 <= test_fraction < 1:
-        raise InputError(f"{root}: need videos ≥ 1, frames ≥ 1, size ≥ 8, seed ≥ 0, 0 ≤ test_fraction < 1; "
-                         f"got {videos}, {frames}, {size}, {seed}, {test_fraction}")
+    whole("--videos", videos, 1, 1_000_000)
+    whole("--frames", frames, 1, 100_000)
+    whole("--size", size, 8, 4096)
+    whole("--seed", seed, 0)
+    if finite("--test-fraction", test_fraction, 0) >= 1:
+        raise InputError(f"--test-fraction must be in [0, 1), got {test_fraction!r}")
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
         raise InputError(f"{root}: already exists and is not an empty directory; choose a new dataset directory")
 
@@ -313,7 +318,6 @@ def write_dataset(root: str | Path, videos: int, frames: int, size: int, seed: i
     summary = {"videos": videos, "train": videos - tests, "test": tests, "frames": frames, "size": size,
                "seed": seed, "seeds": {}}
     try:
-        tmp.chmod(0o755)  # mkdtemp's 0700 would follow the rename
         for index in range(videos):
             key = f"{'test' if index >= videos - tests else 'train'}/puppet{index:05d}"
             summary["seeds"][key] = video_seed(seed, index)
@@ -332,6 +336,7 @@ def _finish(tmp: Path, root: Path, summary: dict) -> None:
     (tmp / "train").mkdir(exist_ok=True)
     (tmp / "test").mkdir(exist_ok=True)
     (tmp / "synth.json").write_text(json.dumps(summary, indent=1) + "\n")
+    settle_mode(tmp, root)  # mkdtemp's 0700 would follow the rename
     if root.is_dir():
         root.rmdir()  # checked empty; replacing a directory is not portable
     try:

@@ -8,6 +8,7 @@ directory of PNG/JPG frames in name order. Outputs: `.mp4` (H.264), `.gif`, or a
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -18,9 +19,12 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import InputError
-from .image import FRAME_EXTENSIONS, read_image
+from ..files import naming_full_disk, nearest_existing, replace_folder, settle_mode
+from .image import FRAME_EXTENSIONS, MAX_PIXELS, read_image
 
 VIDEO_OUTPUTS = (".mp4", ".gif")
+FRAMES_MARKER = ".motrans-frames"  # in every frames output: the proof that --overwrite may replace the folder
+FRAME_NAME = re.compile(r"\d{6}\.png")
 
 
 @dataclass
@@ -72,8 +76,11 @@ def probe(path: str | Path, fps: float | None = None) -> VideoInfo:
     try:
         stream = container.streams.video[0]
         rate = stream.average_rate or stream.guessed_rate or Fraction(25)
-        return VideoInfo(float(rate), stream.frames or None, stream.codec_context.width,
-                         stream.codec_context.height, bool(container.streams.audio))
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if width * height > MAX_PIXELS:
+            raise InputError(f"{path}: frames of {width}x{height} are more than the {MAX_PIXELS // 10**6}-megapixel "
+                             "limit")
+        return VideoInfo(float(rate), stream.frames or None, width, height, bool(container.streams.audio))
     finally:
         container.close()
 
@@ -113,15 +120,18 @@ def output_kind(path: str | Path) -> str:
     raise InputError(f"{path}: unknown output type {suffix or '(none)'!r}: use .mp4, .gif or a directory ending in /")
 
 
-def check_output(path: str | Path) -> str:
-    """Fails early on an output that could not be written: unknown type, missing or read-only directory."""
+def check_output(path: str | Path, overwrite: bool = False) -> str:
+    """Fails early on an output that could not or must not be written: unknown type, missing or read-only
+    directory, a frames folder that is not ours to replace. Returns the kind."""
     kind = output_kind(path)
     path = Path(path)
-    parent = path if kind == "frames" and path.is_dir() else path.parent
-    while kind == "frames" and not parent.exists() and parent != parent.parent:
-        parent = parent.parent  # a new frames directory is created inside its nearest existing ancestor
-    if not parent.is_dir():
-        raise InputError(f"{path}: its directory {parent} does not exist")
+    if kind == "frames":
+        check_frames_target(path, overwrite)
+        parent = nearest_existing(path.parent)  # a new frames folder's missing parents are made at the end
+    else:
+        parent = path.parent
+        if not parent.is_dir():
+            raise InputError(f"{path}: its directory {parent} does not exist")
     try:  # root passes os.access everywhere: only a real attempt tells
         tempfile.TemporaryFile(dir=parent).close()
     except OSError:
@@ -129,20 +139,40 @@ def check_output(path: str | Path) -> str:
     return kind
 
 
-class VideoWriter:
-    """Writes frames to a temporary file beside the target and renames it into place on `close()`.
+def check_frames_target(path: Path, overwrite: bool) -> None:
+    """A frames output goes to a new or empty folder; with `overwrite`, also to one that holds an earlier motrans
+    frames output and nothing else, so that `--output ~/Videos --overwrite` can never empty a person's folder."""
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{path}: exists and is not a folder; a frames output is a folder")
+    if not path.is_dir() or not any(path.iterdir()):
+        return
+    foreign = [p.name for p in sorted(path.iterdir()) if not _ours(p)]
+    if foreign or not (path / FRAMES_MARKER).is_file():
+        example = f" (e.g. {foreign[0]!r})" if foreign else f" (no {FRAMES_MARKER} marker)"
+        raise InputError(f"{path}: the folder holds files motrans did not write{example}; choose a new or empty "
+                         "folder (--overwrite replaces only an earlier motrans frames output)")
+    if not overwrite:
+        raise InputError(f"{path}: holds an earlier frames output; give --overwrite to replace it")
 
-    `abort()` (or leaving a `with` block by an exception) removes everything written: no partial output.
-    For mp4, the audio of `audio_from` is copied in, cut to the video's length.
+
+def _ours(entry: Path) -> bool:
+    return entry.name == FRAMES_MARKER or (entry.is_file() and FRAME_NAME.fullmatch(entry.name) is not None)
+
+
+class VideoWriter:
+    """Writes frames to a temporary file or folder beside the target and renames it into place on `close()`.
+
+    `abort()` (or leaving a `with` block by an exception) removes everything written: no partial output. A frames
+    folder is swapped in whole, marked as ours (FRAMES_MARKER). For mp4, the audio of `audio_from` is copied in,
+    cut to the video's length.
     """
 
-    def __init__(self, path: str | Path, fps: float, audio_from: str | Path | None = None):
-        self.path, self.kind, self.fps = Path(path), check_output(path), fps
+    def __init__(self, path: str | Path, fps: float, audio_from: str | Path | None = None, overwrite: bool = False):
+        self.path, self.fps, self.overwrite = Path(path), fps, overwrite
+        self.kind = check_output(path, overwrite)
         self.audio_from = Path(audio_from) if audio_from else None
-        parent = self.path if self.kind == "frames" else self.path.parent
-        self.created = self.kind == "frames" and not parent.exists()
-        parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=".motrans-", dir=parent))
+        home = nearest_existing(self.path.parent)
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.motrans-", dir=home))
         self.count = 0
         self._container = self._stream = None
 
@@ -157,12 +187,13 @@ class VideoWriter:
 
     def write(self, frame: np.ndarray) -> None:
         """One RGB uint8 (H, W, 3) frame."""
-        if self.kind == "frames":
-            from PIL import Image
+        with naming_full_disk(self.path):
+            if self.kind == "frames":
+                from PIL import Image
 
-            Image.fromarray(frame).save(self.tmp / f"{self.count:06d}.png")
-        else:
-            self._encode(frame)
+                Image.fromarray(frame).save(self.tmp / f"{self.count:06d}.png")
+            else:
+                self._encode(frame)
         self.count += 1
 
     def _encode(self, frame: np.ndarray) -> None:
@@ -192,7 +223,8 @@ class VideoWriter:
         try:
             if self.count == 0:
                 raise InputError(f"{self.path}: no frame to write")
-            self._finish()
+            with naming_full_disk(self.path):
+                self._finish()
         except BaseException:
             self.abort()
             raise
@@ -200,8 +232,10 @@ class VideoWriter:
 
     def _finish(self) -> None:
         if self.kind == "frames":
-            for file in sorted(self.tmp.iterdir()):
-                os.replace(file, self.path / file.name)
+            (self.tmp / FRAMES_MARKER).write_text(f"motrans frames output: {self.count} frames\n")
+            check_frames_target(self.path, self.overwrite)  # again: the folder may have changed meanwhile
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            replace_folder(self.tmp, self.path)
             return
         for packet in self._stream.encode():
             self._container.mux(packet)
@@ -209,6 +243,7 @@ class VideoWriter:
         video = self.tmp / f"out.{self.kind}"
         if self.kind == "mp4" and self.audio_from is not None:
             video = add_audio(video, self.audio_from, self.count / self.fps)
+        settle_mode(video, self.path)
         os.replace(video, self.path)
 
     def abort(self) -> None:
@@ -218,8 +253,6 @@ class VideoWriter:
             except Exception:  # noqa: BLE001 - already failing; the temporary files go regardless
                 pass
         shutil.rmtree(self.tmp, ignore_errors=True)
-        if self.created:
-            shutil.rmtree(self.path, ignore_errors=True)
 
 
 def add_audio(video: Path, source: Path, duration: float) -> Path:

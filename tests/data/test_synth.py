@@ -115,6 +115,6 @@ def test_interrupted_run_leaves_nothing(tmp_path):
 
 
 def test_bad_arguments_are_input_errors(tmp_path):
-    with pytest.raises(InputError, match="test_fraction"):
+    with pytest.raises(InputError, match="test-fraction"):
         write_dataset(tmp_path / "d", 4, 2, 16, 0, test_fraction=1.0)
     assert list(tmp_path.iterdir()) == []
