@@ -372,10 +372,13 @@ def load_config(name_or_path: str | Path) -> Config:
 def config_from_data(data: dict, source: str) -> Config:
     """Our layout (`model:`, `train:`, ...) or the authors' (MTIA's, FOMM's, MRAA's or TPSMM's `model_params:`, ...).
 
-    Ours may start with `base: <preset or path>`: the file then only states what it changes.
+    Ours may start with `base: <preset or path>`: the file then only states what it changes. Every path to a
+    `Config` (YAML, checkpoint metadata, command-line overrides) ends here, where each field is checked against its
+    bounds (`config_bounds`): a ConfigError `source: dotted.field: …` before anything is built.
     """
     from . import config_fomm, config_mraa, config_tpsmm
     from .authors_config import is_authors_config, translate
+    from .config_bounds import check_config
 
     layouts = (config_fomm, config_mraa, config_tpsmm)
     layout = next((m for m in layouts if isinstance(data, dict) and m.matches(data)), None)
@@ -388,8 +391,24 @@ def config_from_data(data: dict, source: str) -> Config:
         base = data.pop("base")
         if not isinstance(base, str):
             raise ConfigError(f"{source}: base must be a preset name or a path, got {base!r}")
-        data = merge(config_to_dict(load_config(_resolve_base(base, source))), data)
-    return config_from_dict(Config, data, source=source)
+        data = merge(config_to_dict(_load_base(_resolve_base(base, source), source)), data)
+    config = config_from_dict(Config, data, source=source)
+    check_config(config, source)  # ranges and consistency, before any caller builds or allocates anything
+    return config
+
+
+_BASES_OPEN: list[str] = []  # the chain of `base:` files being read, to refuse a cycle instead of recursing
+
+
+def _load_base(base: str, source: str) -> Config:
+    key = str(Path(base).resolve()) if Path(base).is_file() else base
+    if key in _BASES_OPEN:
+        raise ConfigError(f"{source}: base {base!r} leads back to itself ({' -> '.join(_BASES_OPEN + [key])})")
+    _BASES_OPEN.append(key)
+    try:
+        return load_config(base)
+    finally:
+        _BASES_OPEN.pop()
 
 
 def _resolve_base(base: str, source: str) -> str:

@@ -1,7 +1,10 @@
+import re
+
 import pytest
 import yaml
 
-from motrans.config import Config, config_from_data, config_to_dict, dump_config, list_presets, load_config
+from motrans.config import Config, config_from_data, config_to_dict, dump_config, list_presets, load_config, put
+from motrans.config_bounds import CHOICES, bound, leaves
 from motrans.errors import ConfigError
 
 from .conftest import REFERENCE, TINY
@@ -79,3 +82,53 @@ def test_ablation_presets_change_only_their_field():
     depth4 = config_to_dict(load_config("motrans-taichi256-depth4"))
     base["model"]["estimator"]["depth"] = 4
     assert base == depth4
+
+
+def _tiny_with(changes: dict) -> dict:
+    data = config_to_dict(load_config(TINY))
+    for dotted, value in changes.items():
+        put(data, dotted, value)
+    return data
+
+
+def test_every_number_in_the_config_has_bounds():
+    """A new field without a range would fail here, not in a user's hands (empty lists filled to be walked)."""
+    config = config_from_data(_tiny_with({"data.augment.crop": [64, 64], "data.augment.resize_ratio": [0.9, 1.1]}),
+                              "<test>")
+    numbers = [path for path, value in leaves(config) if isinstance(value, (int, float)) and value is not True
+               and value is not False]
+    assert len(numbers) > 100
+    for path in numbers:
+        low, high = bound(path.split("[")[0])
+        assert low <= high
+
+
+def test_choices_are_what_the_models_know():
+    from motrans.losses.equivariance import WARPS
+    from motrans.models import list_models
+    from motrans.models.background import OUTPUTS
+
+    assert set(CHOICES["model.estimator.method"]) == set(list_models())
+    assert set(CHOICES["model.background.kind"]) == {"none", *OUTPUTS}
+    assert set(CHOICES["train.transform.kind"]) == set(WARPS)
+
+
+@pytest.mark.parametrize("changes, words", [
+    ({"train.lr_estimator": -1e-4}, "train.lr_estimator: -0.0001 is out of range [0, 1000]"),
+    ({"train.tps_dropout.max_p": 1.5}, "train.tps_dropout.max_p: 1.5 is out of range [0, 1]"),
+    ({"train.scales": [1, float("inf")]}, "train.scales[1]: must be a finite number, got inf"),
+    ({"train.milestones": list(range(100))}, "train.milestones: 100 items, at most 64"),
+    ({"model.frame_size": [100, 100]}, "model.frame_size height 100 must be divisible by"),
+    ({"model.estimator.method": "gan"}, "model.estimator.method: unknown 'gan'"),
+    ({"train.perceptual_backbone": "resnet"}, "train.perceptual_backbone: unknown 'resnet'"),
+])
+def test_out_of_range_names_the_source_and_the_field(changes, words):
+    with pytest.raises(ConfigError, match="^" + re.escape(f"x.safetensors (metadata): {words}")):
+        config_from_data(_tiny_with(changes), "x.safetensors (metadata)")
+
+
+def test_clip_norm_type_may_be_infinite_as_tpsmm_clips():
+    config = config_from_data(_tiny_with({"train.clip_norm_type": float("inf")}), "<test>")
+    assert config.train.clip_norm_type == float("inf")
+    with pytest.raises(ConfigError, match="train.clip_norm_type: must be a finite number, got nan"):
+        config_from_data(_tiny_with({"train.clip_norm_type": float("nan")}), "<test>")

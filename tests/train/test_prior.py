@@ -44,7 +44,8 @@ def test_separation_term_averages_source_and_driving_and_is_off_by_default(perce
 
 
 def test_separation_is_refused_for_control_points(perceptual):
-    config = tiny_train_config(perceptual, **{"model.estimator.method": "tpsmm", "train.loss.separation": "1"})
+    config = tiny_train_config(perceptual, **{"model.estimator.method": "tpsmm", "model.generator.num_down_blocks": "3",
+                                              "train.loss.separation": "1"})
     with pytest.raises(ConfigError, match="separation"):
         Criterion(config.train, config.model)
 
