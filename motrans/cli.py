@@ -51,7 +51,10 @@ def cmd_animate(args: argparse.Namespace) -> int:
 
     options = AnimateOptions(mode=args.mode, adapt_scale=args.adapt_scale, find_best_frame=args.find_best_frame,
                              batch_size=args.batch_size, fit=args.fit, fps=args.fps, audio=not args.no_audio,
-                             side_by_side=args.side_by_side, overwrite=args.overwrite)
+                             side_by_side=args.side_by_side, overwrite=args.overwrite, crop=args.crop,
+                             crop_scale=args.crop_scale, object=args.object, driving_crop=args.driving_crop,
+                             driving_object=args.driving_object, paste_back=args.paste_back, max_side=args.max_side,
+                             smooth=args.smooth)
     animate_video(args.source, args.driving, args.output, args.checkpoint, config=args.config, device=args.device,
                   dtype=args.dtype, options=options)
     return 0
@@ -81,6 +84,16 @@ def add_animate(commands) -> None:
     p.add_argument("--side-by-side", action="store_true", help="write source | driving | result")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an earlier frames-folder output (never a folder motrans did not write)")
+    p.add_argument("--crop", default="auto", help="auto (the model's domain) | face | none | X,Y,W,H on the source")
+    p.add_argument("--crop-scale", type=float, help="grow the detected box by this (default 2.0 for faces)")
+    p.add_argument("--object", type=int, help="which face of the source, 1 = leftmost (default: the largest)")
+    p.add_argument("--driving-crop", help="X,Y,W,H: one fixed box on the driving frames")
+    p.add_argument("--driving-object", type=int, help="which face of the driving video to follow, 1 = leftmost")
+    p.add_argument("--paste-back", action="store_true", default=None,
+                   help="put the result back into the full source (default whenever the source is cropped)")
+    p.add_argument("--no-paste-back", dest="paste_back", action="store_false", help="write the crop alone")
+    p.add_argument("--max-side", type=int, default=4096, help="scale a pasted-back output down to this side")
+    p.add_argument("--smooth", type=float, default=0.0, help="smooth the driving motion over time (0: off, exact)")
     p.set_defaults(run=cmd_animate)
 
 

@@ -59,8 +59,13 @@ def _tensor(key: str, shape: tuple[int, ...], fill) -> torch.Tensor:
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory):
     """The tiny model with perturbed weights (so keypoints and affines depend on the image), as our safetensors."""
+    return write_tiny_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.safetensors")
+
+
+def write_tiny_checkpoint(path, **dotted):
+    """The perturbed tiny model written to `path`, its stored config changed by `dotted` ("data.root": ...)."""
     from motrans.checkpoints.io import write_safetensors
-    from motrans.config import config_to_dict
+    from motrans.config import config_to_dict, put
     from motrans.models import build_model
 
     torch.manual_seed(0)
@@ -69,8 +74,10 @@ def tiny_checkpoint(tmp_path_factory):
     with torch.no_grad():
         for param in model.parameters():
             param.add_(0.05 * torch.randn_like(param))
-    path = tmp_path_factory.mktemp("ckpt") / "tiny.safetensors"
-    write_safetensors(path, model.state_dict(), config_to_dict(config))
+    data = config_to_dict(config)
+    for key, value in dotted.items():
+        put(data, key, value)
+    write_safetensors(path, model.state_dict(), data)
     return path
 
 

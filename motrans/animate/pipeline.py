@@ -20,13 +20,15 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..checkpoints import load_model
+from ..checkpoints import load_model_and_config
 from ..data.image import fit
 from .. import validate
 from ..errors import InputError
 from ..models import AnimationModel, Motion, avd_transfer
 from .best_frame import best_frame
 from .normalize import MODES, movement_scale, transfer
+from .reframe import model_domain
+from .smooth import MotionSmoother, SmoothOptions
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
@@ -72,18 +74,21 @@ def cpu_has_native_bfloat16() -> bool:
 class Animator:
     """A loaded model on a device, ready to animate sources with driving frames."""
 
-    def __init__(self, model: AnimationModel, device: str | torch.device = "cpu", dtype: str | torch.dtype = "float32"):
+    def __init__(self, model: AnimationModel, device: str | torch.device = "cpu", dtype: str | torch.dtype = "float32",
+                 domain: str | None = None):
         self.device = resolve_device(device) if isinstance(device, str) else device
         self.dtype = resolve_dtype(dtype)
         if self.device.type == "cpu" and self.dtype == torch.bfloat16 and not cpu_has_native_bfloat16():
             warn("this CPU has no native bfloat16 (AVX512-BF16/AMX): bfloat16 will be slower than float32")
         self.model = model.to(self.device).eval()
         self.frame_size: tuple[int, int] = tuple(model.config.frame_size)
+        self.domain = domain  # "face", "body", "none" (whole frames) or None: what --crop auto crops
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, config=None, device: str = "auto", dtype: str = "float32") -> Animator:
         device, dtype = resolve_device(device), resolve_dtype(dtype)  # refuse a missing GPU before loading
-        return cls(load_model(path, config), device, dtype)
+        model, full = load_model_and_config(path, config)
+        return cls(model, device, dtype, model_domain(full))
 
     # ------------------------------------------------------------------------------------------ tensors
     def _autocast(self):
@@ -156,12 +161,14 @@ class Animator:
 
     def animate(self, source: np.ndarray, driving: Iterable[np.ndarray], mode: str = "relative",
                 adapt_scale: bool | None = None, find_best_frame: bool = False, batch_size: int = 4,
-                fit_mode: str = "crop", on_best_frame: Callable[[int], None] | None = None) -> Iterator[np.ndarray]:
+                fit_mode: str = "crop", on_best_frame: Callable[[int], None] | None = None, smooth: float = 0.0,
+                fps: float = 25.0) -> Iterator[np.ndarray]:
         """Yields one generated (H, W, 3) uint8 frame per driving frame, in order, as they are ready.
 
         mode "relative" (default) moves the source by the driving motion relative to the first driving frame (or
         to the frame closest to the source's pose with `find_best_frame`); "absolute" copies the driving motion;
         "avd" asks the model's AVD network (MRAA, TPSMM). adapt_scale None means the method's own default.
+        `smooth` > 0 low-passes the driving keypoints and jacobians in time (One-Euro at `fps`); 0 is exact.
         """
         if mode not in MODES:
             raise InputError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
@@ -173,7 +180,7 @@ class Animator:
         if batch_size < 1:
             raise InputError(f"batch size must be at least 1, got {batch_size}")
         state = self.encode_source(source, fit_mode)
-        batches = self._motion_batches(driving, batch_size, fit_mode)
+        batches = map(MotionSmoother(SmoothOptions(smooth, fps)), self._motion_batches(driving, batch_size, fit_mode))
         if find_best_frame:
             batches = list(batches)  # motions only: K·6 numbers a frame
             index = best_frame(state.motion.kp[0], torch.cat([m.kp for m in batches]))

@@ -14,7 +14,9 @@ from ..errors import InputError
 from ..progress import Progress
 from ..validate import finite, output_apart_from_inputs, whole
 from .normalize import MODES
+from .crop import crop
 from .pipeline import Animator
+from .reframe import Reframe, driving_stretches, framed, paste_canvas, resolve, source_box
 
 MIN_FPS, MAX_FPS = 0.1, 1000.0
 
@@ -30,6 +32,15 @@ class AnimateOptions:
     audio: bool = True
     side_by_side: bool = False
     overwrite: bool = False  # replace an earlier frames-folder output (never a folder motrans did not write)
+    # Real photos and clips (reframe.py): which region the model sees, and the result back in the full picture.
+    crop: str = "auto"  # auto (the model's domain) | face | none | X,Y,W,H on the source
+    crop_scale: float | None = None  # the detected box grown by this (None: the domain's, 2.0 for faces)
+    object: int | None = None  # which face of the source, 1 = leftmost (None: the largest)
+    driving_crop: str | None = None  # X,Y,W,H: one fixed box on the driving frames instead of following the face
+    driving_object: int | None = None  # which face of the driving video's first frame to follow
+    paste_back: bool | None = None  # None: whenever the source was cropped
+    max_side: int = 4096  # a pasted-back output larger than this is scaled down whole
+    smooth: float = 0.0  # temporal smoothing of the driving motion (One-Euro); 0 is exact
 
 
 def animate_video(source_path: str | Path, driving_path: str | Path, output_path: str | Path,
@@ -56,13 +67,13 @@ def animate_video(source_path: str | Path, driving_path: str | Path, output_path
             say(f"no --checkpoint: using the packaged demo model {checkpoint.name} (synthetic puppets, 128x128)")
         animator = Animator.from_checkpoint(checkpoint, config, device, dtype)
     fps = options.fps or info.fps
+    reframe = _reframe(animator, source, source_path, driving_path, info, options, say, quiet)
     say(f"animating on {animator.device} in {str(animator.dtype).replace('torch.', '')}, "
-        f"{info.frames or '?'} frames at {fps:g} fps")
-    frames = animator.animate(source, read_frames(driving_path), options.mode, options.adapt_scale,
-                              options.find_best_frame, options.batch_size, options.fit,
-                              on_best_frame=lambda i: say(f"best driving frame: {i}"))
+        f"{info.frames or '?'} frames at {fps:g} fps" + (" (pass 2/2)" if reframe.stretches else ""))
+    frames = framed(animator, source, read_frames(driving_path), reframe, options, info.fps)
     if options.side_by_side:
-        frames = _side_by_side(fit(source, animator.frame_size, options.fit), read_frames(driving_path), frames,
+        shown = source if reframe.source_box is None else crop(source, reframe.source_box, animator.frame_size[0])
+        frames = _side_by_side(fit(shown, animator.frame_size, options.fit), read_frames(driving_path), frames,
                                animator.frame_size, options.fit)
     audio = driving_path if options.audio else None
     progress = Progress(info.frames, enabled=not quiet)
@@ -75,6 +86,22 @@ def animate_video(source_path: str | Path, driving_path: str | Path, output_path
     return Path(output_path)
 
 
+def _reframe(animator: Animator, source, source_path, driving_path, info, options: AnimateOptions, say,
+             quiet: bool) -> Reframe:
+    """Pass 1 where the driving video is cropped: the source box, the driving stretches, the paste-back canvas."""
+    at_size = source.shape[:2] == animator.frame_size and (info.height, info.width) == animator.frame_size
+    mode = resolve(options.crop, animator.domain, say, needed=not at_size)
+    box = source_box(source, mode, animator.frame_size, options, str(source_path), say)
+    # A box on the source says nothing about the driving video: its face is followed where the model animates faces.
+    driving_mode = mode if mode in ("face", "none") else ("face" if animator.domain == "face" else "none")
+    stretches = driving_stretches(read_frames(driving_path), info.frames, driving_mode, animator.frame_size, options,
+                                  str(driving_path), say, quiet)
+    if stretches is not None and len(stretches) > 1:
+        say(f"the driving video falls into {len(stretches)} shots: relative motion starts again at frames "
+            + ", ".join(str(s.start) for s in stretches[1:]))
+    return Reframe(box, stretches or [], paste_canvas(source, box, options, say))
+
+
 def _check_options(options: AnimateOptions) -> None:
     if options.mode not in MODES:
         raise InputError(f"unknown mode {options.mode!r}: use one of {', '.join(MODES)}")
@@ -83,6 +110,13 @@ def _check_options(options: AnimateOptions) -> None:
     if options.fps is not None:  # what an mp4 time base and a GIF's centisecond delays can hold
         finite("--fps", options.fps, MIN_FPS, MAX_FPS)
     whole("--batch-size", options.batch_size, 1, 4096)
+    finite("--smooth", options.smooth, 0, 100)
+    whole("--max-side", options.max_side, 16, 16384)
+    if options.crop_scale is not None:
+        finite("--crop-scale", options.crop_scale, 0.5, 10)
+    for name, number in (("--object", options.object), ("--driving-object", options.driving_object)):
+        if number is not None:
+            whole(name, number, 1, 1000)
 
 
 def _as_path(config) -> str | None:

@@ -99,10 +99,17 @@ def _same_method(config: Config | None, method: str, looks_like: str, path: Path
 def load_model(path: str | Path, config: Config | str | Path | None = None, device: str | torch.device = "cpu",
                dtype: torch.dtype = torch.float32) -> AnimationModel:
     """A checkpoint file -> AnimationModel in eval mode, every weight checked (strict keys and shapes, finite)."""
+    return load_model_and_config(path, config, device, dtype)[0]
+
+
+def load_model_and_config(path: str | Path, config: Config | str | Path | None = None,
+                          device: str | torch.device = "cpu",
+                          dtype: torch.dtype = torch.float32) -> tuple[AnimationModel, Config]:
+    """`load_model`, and the whole config it was built from (its data section says what the model animates)."""
     checkpoint = read_checkpoint(path, config)
     model = build_model(checkpoint.config.model)
     load_strict(model, checkpoint)
-    return model.to(device=device, dtype=dtype).eval()
+    return model.to(device=device, dtype=dtype).eval(), checkpoint.config
 
 
 def split_state(state: dict[str, Tensor]) -> tuple[dict[str, Tensor], dict[str, Tensor]]:

@@ -1,0 +1,115 @@
+"""`motrans animate` on a large photo and a 720p phone clip: the face is found, the driving video gets steady
+boxes, and the result is pasted back into the full photo; inputs already at the model size are never cropped."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from motrans.cli import main
+from motrans.data.image import read_image
+from motrans.data.video import read_frames
+
+from ..conftest import DATA, write_tiny_checkpoint
+
+pytest.importorskip("dlib")
+
+PLACE = (1234, 345)  # where the 256² face goes in the 2000×1500 photo
+PHONE = DATA / "faces" / "liveportrait_s18_landscape.mp4"  # 1280×720, the face right of centre
+
+
+@pytest.fixture(scope="module")
+def face_model(tmp_path_factory):
+    """The tiny model, perturbed, as a face model (its data.root names VoxCeleb)."""
+    return write_tiny_checkpoint(tmp_path_factory.mktemp("face") / "face.safetensors", **{"data.root": "data/vox"})
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("inputs")
+    face = read_image(DATA / "faces" / "vox_lia_monroe.png")
+    photo = np.full((1500, 2000, 3), 90, np.uint8)
+    photo[PLACE[1]: PLACE[1] + 256, PLACE[0]: PLACE[0] + 256] = face
+    Image.fromarray(photo).save(folder / "photo.png")
+    (folder / "phone").mkdir()
+    for i, frame in enumerate(read_frames(PHONE)):
+        if i % 20 == 0 and i < 240:  # 12 frames over 8 s: the head turns and nods
+            Image.fromarray(frame).save(folder / "phone" / f"{i:03d}.png")
+    return folder
+
+
+def animate(face_model, inputs, output, *extra):
+    return main(["animate", "--checkpoint", str(face_model), "--source", str(inputs / "photo.png"), "--driving",
+                 str(inputs / "phone"), "--output", f"{output}/", "--device", "cpu", *extra])
+
+
+def test_the_face_is_animated_and_pasted_back_into_the_full_photo(face_model, inputs, tmp_path, capsys):
+    assert animate(face_model, inputs, tmp_path / "out") == 0
+    assert "pass 1/2" in capsys.readouterr().err
+    photo = read_image(inputs / "photo.png")
+    frames = [read_image(p) for p in sorted((tmp_path / "out").glob("*.png"))]
+    assert len(frames) == 12 and frames[0].shape == photo.shape
+    x, y = PLACE
+    far = np.ones(photo.shape[:2], bool)
+    far[max(0, y - 300): y + 556, max(0, x - 300): x + 556] = False  # the face, grown 2×, and a margin
+    assert all(np.array_equal(frame[far], photo[far]) for frame in frames)  # exactly the photo away from the face
+    inside = [frame[y + 64: y + 192, x + 64: x + 192].astype(int) for frame in frames]
+    assert np.abs(inside[0] - photo[y + 64: y + 192, x + 64: x + 192]).mean() > 1  # the model's output is there
+
+
+def test_the_pasted_face_moves_with_the_driving_face(inputs, tmp_path, capsys):
+    """The packaged model (trained, so it follows motion) on a face crop: the face region changes over time."""
+    assert main(["animate", "--source", str(inputs / "photo.png"), "--driving", str(inputs / "phone"), "--output",
+                 f"{tmp_path / 'out'}/", "--device", "cpu", "--crop", "face"]) == 0
+    x, y = PLACE
+    files = sorted((tmp_path / "out").glob("*.png"))
+    inside = [read_image(p)[y + 32: y + 224, x + 32: x + 224].astype(int) for p in files]
+    assert max(np.abs(a - inside[0]).mean() for a in inside[1:]) > 2
+
+
+def test_no_paste_back_and_crop_none_write_the_model_size(face_model, inputs, tmp_path, capsys):
+    assert animate(face_model, inputs, tmp_path / "crop", "--no-paste-back") == 0
+    assert read_image(tmp_path / "crop" / "000000.png").shape == (64, 64, 3)
+    assert "pass 1/2" in capsys.readouterr().err
+    assert animate(face_model, inputs, tmp_path / "none", "--crop", "none") == 0
+    assert read_image(tmp_path / "none" / "000000.png").shape == (64, 64, 3)
+    assert "pass 1/2" not in capsys.readouterr().err
+
+
+def test_inputs_at_the_model_size_are_never_cropped(face_model, tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (64, 64, 3), np.uint8)).save(tmp_path / "source.png")
+    (tmp_path / "driving").mkdir()
+    for i in range(3):
+        Image.fromarray(rng.integers(0, 256, (64, 64, 3), np.uint8)).save(tmp_path / "driving" / f"{i}.png")
+    outputs = {}
+    for crop in ("auto", "none"):
+        assert main(["animate", "--checkpoint", str(face_model), "--source", str(tmp_path / "source.png"),
+                     "--driving", str(tmp_path / "driving"), "--output", f"{tmp_path / crop}/", "--device", "cpu",
+                     "--crop", crop]) == 0
+        outputs[crop] = [read_image(p) for p in sorted((tmp_path / crop).glob("*.png"))]
+    assert all(np.array_equal(a, b) for a, b in zip(outputs["auto"], outputs["none"]))
+    assert "--crop auto" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra, expect", [
+    (["--crop", "10,10,0,5"], "--crop"),
+    (["--crop", "sideways"], "--crop 'sideways'"),
+    (["--object", "2"], "face 2 asked for, but 1 found"),
+    (["--smooth", "nan"], "--smooth: must be a finite number"),
+    (["--crop-scale", "0"], "--crop-scale: 0.0 is out of range"),
+])
+def test_bad_crop_options_are_one_line(face_model, inputs, tmp_path, capsys, extra, expect):
+    assert animate(face_model, inputs, tmp_path / "out", *extra) == 1
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("motrans: error: ")]
+    assert len(err) == 1 and expect in err[0], err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_source_without_a_face_names_the_file(face_model, inputs, tmp_path, capsys):
+    Image.fromarray(np.full((300, 400, 3), 128, np.uint8)).save(tmp_path / "wall.png")
+    code = main(["animate", "--checkpoint", str(face_model), "--source", str(tmp_path / "wall.png"), "--driving",
+                 str(inputs / "phone"), "--output", str(tmp_path / "out.mp4"), "--device", "cpu"])
+    assert code == 1
+    assert "wall.png: no face found; use --crop none" in capsys.readouterr().err
