@@ -175,6 +175,9 @@ class DataConfig:
     train_list: str = ""  # the authors' train_list_*.txt, one `clip/frame.png` a line; "" reads every frame
     test_list: str = ""
     id_sampling: bool = True  # one sample per identity (the clip-name prefix before the first '#')
+    # What the clips show, so that `animate --crop auto` crops it: face | body | none (whole frames); "" reads it off
+    # the dataset's name in `root` (vox: face; taichi, ted: body; gif, puppets: none), as for the authors' YAMLs.
+    domain: str = ""
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
 

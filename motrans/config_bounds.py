@@ -87,6 +87,7 @@ CHOICES = {
     "model.background.kind": ("none", "affine", "shift", "perspective"),
     "train.transform.kind": ("fomm", "tpsmm"),
     "train.perceptual_backbone": ("vgg19", "mobilenetv2", "none"),
+    "data.domain": ("", "face", "body", "none"),
 }
 
 

@@ -41,7 +41,10 @@ class Reframe:
 
 
 def model_domain(config) -> str | None:
-    """"face", "body", "none" (whole frames) or None where the config does not tell."""
+    """"face", "body", "none" (whole frames) or None where the config does not tell (`data.domain`, else the
+    dataset's name in `data.root`)."""
+    if config.data.domain:
+        return config.data.domain
     root = str(config.data.root).lower()
     return next((domain for word, domain in DOMAINS if word in root), None)
 

@@ -7,6 +7,7 @@ model size is returned untouched, so results match the authors' code where the a
 
 from __future__ import annotations
 
+import contextlib
 import re
 import warnings
 from pathlib import Path
@@ -17,8 +18,9 @@ from ..errors import InputError
 
 FRAME_EXTENSIONS = (".png", ".jpg", ".jpeg")
 FITS = ("crop", "pad", "stretch")
-# Above the largest phone photos (200 MP) and within PIL's own bomb limit (2 × 89.5 MP is an error there).
-MAX_PIXELS = 178_000_000
+# Above the largest phone photos (200 MP), below a 20000² bomb (400 MP); PIL's own limit (2 × 89.5 MP) is raised
+# to this while we open an image.
+MAX_PIXELS = 300_000_000
 
 
 def read_image(path: str | Path) -> np.ndarray:
@@ -29,7 +31,7 @@ def read_image(path: str | Path) -> np.ndarray:
     if not path.is_file():
         raise InputError(f"{path}: no such image file")
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _bomb_limit(Image, MAX_PIXELS):
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # below our limit: an ordinary photo
             with Image.open(path) as image:
                 _check_size(path, image.size)  # from the header, before a byte of pixels is decoded
@@ -43,6 +45,17 @@ def read_image(path: str | Path) -> np.ndarray:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         reason = str(error).splitlines()[0] if str(error) else "unknown format"
         raise InputError(f"{path}: not a readable image ({reason})") from None
+
+
+@contextlib.contextmanager
+def _bomb_limit(Image, pixels: int):
+    """PIL refuses images over 2 × MAX_IMAGE_PIXELS inside open(): that limit becomes ours while we open one."""
+    previous = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = pixels // 2
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
 
 
 def _check_size(path: Path, size: tuple[int, int]) -> None:

@@ -113,3 +113,16 @@ def test_a_source_without_a_face_names_the_file(face_model, inputs, tmp_path, ca
                  str(inputs / "phone"), "--output", str(tmp_path / "out.mp4"), "--device", "cpu"])
     assert code == 1
     assert "wall.png: no face found; use --crop none" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("stored, crops", [({"data.root": "clips", "data.domain": "face"}, True),
+                                           ({"data.root": "clips"}, False),
+                                           ({"data.root": "data/moving-gif"}, False)])
+def test_auto_crops_what_the_model_says_it_animates(inputs, tmp_path, capsys, stored, crops):
+    model = write_tiny_checkpoint(tmp_path / "model.safetensors", **stored)
+    assert animate(model, inputs, tmp_path / "out") == 0
+    err = capsys.readouterr().err
+    assert ("pass 1/2" in err) == crops
+    unknown = "data.domain" not in stored and "gif" not in stored["data.root"]
+    assert ("does not say what it animates" in err) == unknown
+    assert read_image(tmp_path / "out" / "000000.png").shape == ((1500, 2000, 3) if crops else (64, 64, 3))

@@ -72,9 +72,9 @@ def with_files(build, files: dict[str, bytes]):
     return wrapped
 
 
-def bomb_source(folder: Path) -> list[str]:
+def bomb_source(folder: Path, width: int = 30000, height: int = 30000) -> list[str]:
     argv = animate()(folder)
-    argv[argv.index("--source") + 1] = str(png_header(folder / "bomb.png", 30000, 30000))
+    argv[argv.index("--source") + 1] = str(png_header(folder / "bomb.png", width, height))
     return argv
 
 
@@ -143,6 +143,11 @@ CASES = [
     Case("device-missing-gpu", animate(extra=["--device", "cuda:3"]), "--device cuda:3"),
     # images that claim more than they hold (bounded memory: a child under 2 GB of address space)
     Case("source-claims-900-megapixels", bomb_source, "900 megapixels", subprocess=True, memory_mb=2000),
+    Case("source-claims-400-megapixels", lambda f: bomb_source(f, 20000, 20000), "400 megapixels, more than the 300",
+         subprocess=True, memory_mb=2000),
+    # a 200 MP phone photo is within the limit: this header-only one fails later, as the truncated file it is
+    Case("source-claims-200-megapixels", lambda f: bomb_source(f, 16330, 12250), "not a readable image",
+         subprocess=True, memory_mb=2000),
     Case("driving-frame-claims-900-megapixels", bomb_frame, "900 megapixels", subprocess=True, memory_mb=2000),
     # other commands
     Case("demo-frames-zero", demo("--frames", "0"), "--frames: 0 is out of range"),
