@@ -179,7 +179,7 @@ def cmd_prepare(args: argparse.Namespace) -> int:
         progress = progress or Progress(total, "videos")
         progress.update(done - progress.count)
 
-    summary = prepare(args.in_dir, args.out_root, args.size, args.split, args.seed, report)
+    summary = prepare(args.in_dir, args.out_root, args.size, args.split, args.seed, report, args.crop)
     if progress is not None:
         progress.close()
     for file, reason in summary["skipped"]:
@@ -276,6 +276,8 @@ def add_data_commands(commands) -> None:
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--split", type=float, default=0.9, help="fraction of videos for training")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--crop", default="none", choices=["none", "face"],
+                   help="face: one steady box around the face per shot, each shot its own clip")
     p.set_defaults(run=cmd_prepare)
 
 

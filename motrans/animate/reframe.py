@@ -98,10 +98,18 @@ def driving_stretches(frames: Iterable[np.ndarray], count: int | None, mode: str
         return None
     say("pass 1/2: finding the face in every driving frame, to plan one steady box per shot")
     progress = Progress(count, "frames searched", enabled=not quiet)
-    detections, cuts = survey(_counted(_chain(first, frames), progress), DRIVING_FACES)
+    stretches = plan_stretches(_counted(_chain(first, frames), progress), mode, name, options.crop_scale,
+                               options.driving_object)
     progress.close()
-    scale = PlanOptions(scale=options.crop_scale or FACE_SCALE)
-    return plan(follow(detections, cuts, options.driving_object, name=name), cuts, scale, name)
+    return stretches
+
+
+def plan_stretches(frames: Iterable[np.ndarray], kind: str, name: str, scale: float | None = None,
+                   number: int | None = None) -> list[Stretch]:
+    """One box per shot of a video around its `kind` ("face"), following the largest (or `number`-th) one."""
+    detections, cuts = survey(frames, DRIVING_FACES)
+    options = PlanOptions(scale=scale or FACE_SCALE)
+    return plan(follow(detections, cuts, number, name=name), cuts, options, name)
 
 
 def _chain(first: np.ndarray, rest: Iterator[np.ndarray]) -> Iterator[np.ndarray]:

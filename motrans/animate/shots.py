@@ -37,6 +37,7 @@ class Stretch:
     start: int  # first frame
     end: int  # one past the last frame
     box: Box  # square, in frame pixels; may leave the frame (crop pads)
+    detected: bool = True  # False: the object was found in none of its frames, and the box is a neighbour's
 
 
 def thumbnail(frame: np.ndarray) -> np.ndarray:
@@ -130,7 +131,7 @@ def _boxed(spans: list[tuple[int, int, list[Box]]], name: str) -> list[Stretch]:
     stretches, current = [], known[0]
     for (start, end, _), box in zip(spans, unions):
         current = box or current
-        stretches.append(Stretch(start, end, current))
+        stretches.append(Stretch(start, end, current, box is not None))
     return stretches
 
 

@@ -13,8 +13,10 @@ a temporary sibling folder and renamed into place at the end: an interrupted run
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
+from itertools import islice
 from pathlib import Path
 from typing import Callable
 
@@ -28,25 +30,31 @@ from .image import fit
 from .video import read_frames
 
 MAX_SIZE = 4096  # frames of a dataset for a model of at most this size
+CROPS = ("none", "face")
 
 Progress = Callable[[int, int, str], None]  # (videos done, videos in all, file name)
 
 
 def prepare(in_dir: str | Path, out_root: str | Path, size: int = 256, split: float = 0.9, seed: int = 0,
-            progress: Progress | None = None) -> dict:
+            progress: Progress | None = None, crop: str = "none") -> dict:
     """Extracts every video of `in_dir` into `out_root`; unreadable or too short videos are skipped.
 
+    `crop` "face" (or "body"): each video is cut into shots, one steady box around the object per shot, as
+    `motrans animate --crop` frames its driving video; each shot is its own clip `VIDEO#NNN` (one identity per
+    video, for id_sampling), and a video's shots all go to the same split. "none": the centre of every frame.
     Returns {"root", "train": [clip names], "test": [clip names], "frames": count written,
     "skipped": [(file, reason)], "ignored": [non-video file names]}; the caller reports the skipped files.
     """
     in_dir, out_root = Path(in_dir), Path(out_root)
     _check_arguments(size, split, seed)
+    if crop not in CROPS:
+        raise InputError(f"--crop {crop!r}: use one of {', '.join(CROPS)}")
     videos, ignored = _inputs(in_dir)
     _check_output(out_root)
     out_root.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_root.name}.tmp-", dir=out_root.parent))
     try:
-        clips, frames, skipped = _extract_all(videos, tmp / "all", size, progress)
+        clips, frames, skipped = _extract_all(videos, tmp / "all", size, progress, crop)
         if not clips:
             raise InputError(f"{in_dir}: no readable video (first: {skipped[0][1]})")
         train, test = _split_folders(tmp, clips, split, seed)
@@ -98,13 +106,19 @@ def split_names(names: list[str], split: float, seed: int) -> tuple[list[str], l
     return sorted(names[i] for i in order[:count]), sorted(names[i] for i in order[count:])
 
 
-def _extract_all(videos: list[Path], out: Path, size: int, progress: Progress | None):
-    """Every video into `out/<file name>/` -> (clip names, frames written, skipped [(file, reason)])."""
+def _extract_all(videos: list[Path], out: Path, size: int, progress: Progress | None, crop: str = "none"):
+    """Every video into `out/<file name>/` (or `out/<file name>#NNN/` per shot) -> (clip names, frames written,
+    skipped [(file, reason)])."""
     clips, frames, skipped = [], 0, []
     for done, video in enumerate(videos, 1):
         try:
-            frames += extract(video, out / video.name, size)
-            clips.append(video.name)
+            if crop == "none":
+                frames += extract(video, out / video.name, size)
+                clips.append(video.name)
+            else:
+                written = extract_shots(video, out, size, crop)
+                frames += sum(written.values())
+                clips += list(written)
         except InputError as error:
             skipped.append((str(video), str(error)))
         if progress is not None:
@@ -113,14 +127,50 @@ def _extract_all(videos: list[Path], out: Path, size: int, progress: Progress | 
 
 
 def _split_folders(tmp: Path, clips: list[str], split: float, seed: int) -> tuple[list[str], list[str]]:
-    """Moves `tmp/all/<clip>` to `tmp/train/` or `tmp/test/`."""
-    train, test = split_names(clips, split, seed)
+    """Moves `tmp/all/<clip>` to `tmp/train/` or `tmp/test/`; the shots of one video (`VIDEO#NNN`) stay together."""
+    videos = sorted({_video(clip) for clip in clips})
+    train_videos, _ = split_names(videos, split, seed)
+    train = [clip for clip in clips if _video(clip) in train_videos]
+    test = [clip for clip in clips if clip not in train]
     for name, names in (("train", train), ("test", test)):
         (tmp / name).mkdir()
         for clip in names:
             os.replace(tmp / "all" / clip, tmp / name / clip)
     (tmp / "all").rmdir()
     return train, test
+
+
+def _video(clip: str) -> str:
+    """The video a clip came from: a shot `VIDEO#NNN` (a video file's name always has an extension) or itself."""
+    return re.sub(r"#\d{3}$", "", clip)
+
+
+def extract_shots(video: Path, out: Path, size: int, kind: str) -> dict[str, int]:
+    """Pass 1 plans one box per shot (animate's driving crop); pass 2 writes each shot of 2+ frames in which the
+    object was found as `out/VIDEO#NNN/`. Returns {clip name: frames}; a video without the object anywhere is an
+    InputError."""
+    from PIL import Image
+
+    from ..animate.crop import crop
+    from ..animate.reframe import plan_stretches
+
+    stretches = plan_stretches(read_frames(video), kind, str(video))
+    written, frames = {}, read_frames(video)
+    for number, stretch in enumerate(stretches):
+        if not stretch.detected:  # a shot without the object would teach the model someone else's box
+            frames = islice(frames, stretch.end - stretch.start, None)
+            continue
+        folder, count = out / f"{video.name}#{number:03d}", 0
+        folder.mkdir(parents=True)
+        for count, frame in enumerate(islice(frames, stretch.end - stretch.start), 1):
+            Image.fromarray(crop(frame, stretch.box, size)).save(folder / f"{count - 1:05d}.png")
+        if count < 2:  # a one-frame shot is no training pair
+            shutil.rmtree(folder)
+        else:
+            written[folder.name] = count
+    if not written:
+        raise InputError(f"{video}: no shot of 2 frames or more")
+    return written
 
 
 def extract(video: Path, folder: Path, size: int) -> int:

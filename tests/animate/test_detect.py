@@ -1,5 +1,7 @@
-"""Face detection (dlib HOG from dlib-bin, the `crop` extra): tests that need it skip without it."""
+"""Face detection (dlib HOG from dlib-bin, the `crop` extra) and body detection (MediaPipe Pose, the metrics
+extra): tests that need either skip without it."""
 
+import itertools
 import sys
 
 import numpy as np
@@ -7,12 +9,13 @@ import pytest
 
 from motrans.animate import detect
 from motrans.animate.crop import Box
-from motrans.animate.detect import FaceDetector, choose, left_to_right, shrunk
+from motrans.animate.detect import DRIVING_BODIES, BodyDetector, FaceDetector, choose, left_to_right, shrunk
 from motrans.data.image import read_image, resize
+from motrans.data.video import read_frames
 from motrans.errors import InputError
 from tests.conftest import DATA
 
-FACES = DATA / "faces"
+FACES, BODIES = DATA / "faces", DATA / "bodies"
 
 
 @pytest.fixture
@@ -72,3 +75,72 @@ def test_choose_without_a_number_takes_the_largest():
     assert choose(boxes) == boxes[1] and choose(boxes, 2) == boxes[2]
     with pytest.raises(InputError, match="face 0 asked for"):
         choose(boxes, 0)
+
+
+@pytest.fixture
+def mediapipe():
+    return pytest.importorskip("mediapipe", reason="mediapipe (scripts/install_metrics.sh) is not installed")
+
+
+def contains(box: Box, left: float, top: float, right: float, bottom: float) -> bool:
+    return box.x <= left and box.y <= top and box.x + box.w >= right and box.y + box.h >= bottom
+
+
+# (left, top, right, bottom) of the person, measured by hand: on the fashion clip, the non-white pixels of the
+# studio background (saturation > 40 or darker than 120); on the stills, by eye on a ruler overlay.
+FASHION = {0: (72, 18, 671, 1056), 50: (162, 33, 613, 1057), 100: (116, 51, 719, 1056)}
+
+
+def test_the_fashion_clip_body_is_inside_its_box_hands_and_feet_included(mediapipe):
+    frames = dict(itertools.islice(enumerate(read_frames(BODIES / "fashion_liveportrait_s13.mp4")), 101))
+    for number, person in FASHION.items():
+        (box,) = DRIVING_BODIES(frames[number])
+        assert contains(box, *person), (number, box)
+        assert box.w < 1.5 * (person[2] - person[0]) and box.h < 1.3 * (person[3] - person[1]), (number, box)
+
+
+def test_stills_body_is_inside_its_box(mediapipe):
+    (taichi,) = BodyDetector()(read_image(BODIES / "taichi_lia_subject1.png"))  # 256², TaiChiHD's own crop
+    assert contains(taichi, 92, 14, 171, 247) and taichi.w < 130 and taichi.h < 300
+    # Cut off at the thighs: hair to the cuffs of both puffed sleeves (the skirt flares wider at the bottom edge).
+    (maid,) = BodyDetector()(read_image(BODIES / "fullbody_sadtalker.png"))
+    assert contains(maid, 100, 50, 705, 1200) and maid.x > 0 and maid.x + maid.w < 800
+
+
+def test_a_body_in_a_large_photo_is_found_at_its_place(mediapipe):
+    frame = next(read_frames(BODIES / "fashion_liveportrait_s13.mp4"))
+    photo = np.empty((3000, 4500, 3), np.uint8)  # past BodyDetector.side: detected on a 4096×2731 copy
+    photo[:] = frame[5, 5]  # the studio's white
+    photo[400:2560, 2500:3940] = resize(frame, (2160, 1440))  # twice as large, at (2500, 400)
+    (box,) = BodyDetector()(photo)
+    left, top, right, bottom = FASHION[0]
+    assert contains(box, 2500 + 2 * left, 400 + 2 * top, 2500 + 2 * right, 400 + 2 * bottom)
+    (alone,) = BodyDetector()(frame)
+    assert box.iou(Box(2500 + 2 * alone.x, 400 + 2 * alone.y, 2 * alone.w, 2 * alone.h)) > 0.85
+
+
+@pytest.mark.parametrize("name", ["uniform", "coffee.png"])
+def test_no_person_is_an_empty_list(mediapipe, name):
+    image = np.full((720, 1280, 3), 128, np.uint8) if name == "uniform" else read_image(DATA / "images" / name)
+    assert BodyDetector()(image) == []
+
+
+def test_the_pose_model_is_loaded_once_and_quiet(mediapipe, capfd):
+    detect._pose.cache_clear()  # a fresh model logs its start-up lines again, which must not reach stderr
+    try:
+        assert BodyDetector()(np.zeros((64, 64, 3), np.uint8)) == []
+        assert BodyDetector()(read_image(BODIES / "taichi_lia_subject1.png"))
+        assert detect._pose() is detect._pose()
+        assert capfd.readouterr().err == ""
+    finally:
+        detect._pose.cache_clear()
+
+
+def test_without_mediapipe_the_error_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "mediapipe", None)  # import mediapipe now raises ImportError
+    detect._pose.cache_clear()
+    try:
+        with pytest.raises(InputError, match=r"body detection needs mediapipe.*bash scripts/install_metrics\.sh"):
+            BodyDetector()(np.zeros((64, 64, 3), np.uint8))
+    finally:
+        detect._pose.cache_clear()

@@ -62,7 +62,8 @@ def test_missed_frames_reuse_the_current_box():
     assert plan(followed, [False] * 6, PlanOptions(scale=1)) == [Stretch(0, 6, HEAD)]
     cuts = [False, False, False, True, False, False]
     stretches = plan([HEAD, None, None, None, None, None], cuts, PlanOptions(scale=1))
-    assert stretches == [Stretch(0, 3, HEAD), Stretch(3, 6, HEAD)]  # a shot with no detection keeps the box
+    # a shot with no detection keeps the box, and says it found nothing there
+    assert stretches == [Stretch(0, 3, HEAD), Stretch(3, 6, HEAD, detected=False)]
 
 
 def test_no_detection_anywhere_is_one_error_naming_the_file():

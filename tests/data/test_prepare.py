@@ -98,3 +98,27 @@ def test_bad_inputs(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad", "empty"]
     with pytest.raises(InputError, match="split"):
         prepare(tmp_path / "bad", tmp_path / "out", split=0.0)
+
+
+def test_crop_face_makes_one_clip_per_shot_around_the_face(tmp_path):
+    """Two shots in one video (a phone clip, then another face clip padded to its size): two clips, each a steady
+    face crop; a shot of a wall is left out; the shots of a video stay on one side of the split."""
+    pytest.importorskip("dlib")
+    from motrans.data.image import fit
+    from motrans.data.video import read_frames
+
+    first = [f for _, f in zip(range(6), read_frames(DATA / "faces" / "liveportrait_s18_landscape.mp4"))]
+    child = read_frames(DATA / "faces" / "liveportrait_d11.mp4")
+    second = [fit(f, (720, 1280), "pad") for _, f in zip(range(6), child)]
+    wall = [np.full((720, 1280, 3), 40, np.uint8)] * 4
+    (tmp_path / "in").mkdir()
+    make_video(tmp_path / "in" / "talk.mp4", first + second + wall)
+    make_video(tmp_path / "in" / "other.mp4", first)
+    summary = prepare(tmp_path / "in", tmp_path / "out", size=64, split=0.5, crop="face")
+    clips = sorted(summary["train"] + summary["test"])
+    assert clips == ["other.mp4#000", "talk.mp4#000", "talk.mp4#001"]
+    assert {c.split("#")[0] for c in summary["train"]}.isdisjoint(c.split("#")[0] for c in summary["test"])
+    for clip in ("talk.mp4#000", "talk.mp4#001"):
+        side = "train" if clip in summary["train"] else "test"
+        frames = sorted((tmp_path / "out" / side / clip).glob("*.png"))
+        assert len(frames) == 6 and Image.open(frames[0]).size == (64, 64)

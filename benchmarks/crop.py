@@ -1,0 +1,82 @@
+"""What auto-crop costs: `motrans animate` on a large photo and a 720p phone clip, with and without cropping.
+
+    python benchmarks/crop.py [--frames 30]
+
+A full-size MoTrans (motrans-vox256, random weights: speed does not depend on them) told it animates faces. The
+source is a 256² face pasted into a 2000×1500 photo; the driving video is the first frames of the 1280×720
+`faces/liveportrait_s18_landscape.mp4`. Side by side, in one run:
+(a) --crop none: the model sees the centre of each frame (the behaviour before auto-crop), writes 256²;
+(b) --crop face --no-paste-back: face found in the photo, pass 1 over the driving frames, one box per shot, 256²;
+(c) --crop face: as (b), the result pasted back into the photo, written at 2000×1500.
+Prints seconds per frame and the ratios (b)/(a), (c)/(a); the issue's bar is ≤ 1.25× for the cropping itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from motrans.animate import AnimateOptions, Animator, animate_video  # noqa: E402
+from motrans.config import load_config  # noqa: E402
+from motrans.data.image import read_image  # noqa: E402
+from motrans.data.video import VideoWriter, probe, read_frames  # noqa: E402
+from motrans.machine import summary  # noqa: E402
+from motrans.models import build_model  # noqa: E402
+
+DATA = REPO.parent / "shared" / "data"
+FACE = DATA / "faces" / "vox_lia_monroe.png"
+PHONE = DATA / "faces" / "liveportrait_s18_landscape.mp4"
+
+
+def inputs(folder: Path, frames: int) -> tuple[Path, Path]:
+    """The 2000×1500 photo with the face at (1234, 345), and the first `frames` frames of the phone clip."""
+    from PIL import Image
+
+    photo = np.full((1500, 2000, 3), 90, np.uint8)
+    photo[345:601, 1234:1490] = read_image(FACE)
+    Image.fromarray(photo).save(folder / "photo.png")
+    with VideoWriter(folder / "phone.mp4", probe(PHONE).fps) as writer:
+        for _, frame in zip(range(frames), read_frames(PHONE)):
+            writer.write(frame)
+    return folder / "photo.png", folder / "phone.mp4"
+
+
+def timed(label: str, animator: Animator, source: Path, driving: Path, output: Path, frames: int, **options) -> float:
+    start = time.perf_counter()
+    animate_video(source, driving, output, animator=animator, quiet=True,
+                  options=AnimateOptions(audio=False, **options))
+    seconds = (time.perf_counter() - start) / frames
+    print(f"  {label:<44} {seconds:6.3f} s/frame", flush=True)
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=30)
+    args = parser.parse_args()
+    print(summary(), flush=True)
+    torch.manual_seed(0)
+    animator = Animator(build_model(load_config("motrans-vox256").model), "cpu", domain="face")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        source, driving = inputs(tmp, args.frames)
+        print(f"{args.frames} frames of {PHONE.name} (1280x720), source 2000x1500, motrans-vox256 (random weights)")
+        a = timed("(a) --crop none (256x256 out)", animator, source, driving, tmp / "a.mp4", args.frames, crop="none")
+        b = timed("(b) --crop face --no-paste-back (256x256 out)", animator, source, driving, tmp / "b.mp4",
+                  args.frames, crop="face", paste_back=False)
+        c = timed("(c) --crop face (2000x1500 out)", animator, source, driving, tmp / "c.mp4", args.frames,
+                  crop="face")
+    print(f"  ratios: (b)/(a) = {b / a:.3f}x   (c)/(a) = {c / a:.3f}x")
+
+
+if __name__ == "__main__":
+    main()
