@@ -126,3 +126,39 @@ def test_auto_crops_what_the_model_says_it_animates(inputs, tmp_path, capsys, st
     unknown = "data.domain" not in stored and "gif" not in stored["data.root"]
     assert ("does not say what it animates" in err) == unknown
     assert read_image(tmp_path / "out" / "000000.png").shape == ((1500, 2000, 3) if crops else (64, 64, 3))
+
+
+def test_several_faces_take_the_largest_and_say_so(face_model, inputs, tmp_path, capsys):
+    group = DATA / "faces" / "group_six_faces.jpg"
+    argv = ["animate", "--checkpoint", str(face_model), "--source", str(group), "--driving", str(inputs / "phone"),
+            "--device", "cpu", "--no-paste-back"]
+    assert main([*argv, "--output", f"{tmp_path / 'largest'}/"]) == 0
+    assert "found 6 faces in group_six_faces.jpg: took the largest" in capsys.readouterr().err
+    assert main([*argv, "--output", f"{tmp_path / 'second'}/", "--object", "2"]) == 0
+    assert "took number 2 from the left" in capsys.readouterr().err
+    first, second = (read_image(tmp_path / name / "000000.png") for name in ("largest", "second"))
+    assert not np.array_equal(first, second)
+
+
+def test_a_box_outside_the_photo_is_refused(face_model, inputs, tmp_path, capsys):
+    assert animate(face_model, inputs, tmp_path / "out", "--crop", "5000,5000,100,100") == 1
+    assert "--crop" in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
+def test_smoothing_steadies_the_keypoints_of_a_shaken_still_clip():
+    """A still face shaken by a few pixels a frame: the driving keypoints tremble; --smooth 2 calms them; 0 is
+    the input exactly."""
+    from motrans.animate import Animator
+    from motrans.animate.smooth import MotionSmoother, SmoothOptions
+    from motrans.checkpoints import load_model
+    from motrans.packaged import packaged_model_path
+
+    animator = Animator(load_model(packaged_model_path()), "cpu")
+    still = read_image(DATA / "faces" / "vox_lia_monroe.png")
+    shifts = np.random.default_rng(0).integers(-4, 5, (24, 2))
+    frames = [animator.fitted(np.roll(still, tuple(s), axis=(0, 1))) for s in shifts]
+    raw = animator.estimate(frames)
+    assert MotionSmoother(SmoothOptions(0.0))(raw) is raw
+    calm = MotionSmoother(SmoothOptions(2.0, fps=25))(raw)
+    tremble = lambda kp: (kp[1:] - kp[:-1]).abs().mean().item()  # noqa: E731 - mean frame-to-frame motion
+    assert tremble(calm.kp) < 0.5 * tremble(raw.kp)
