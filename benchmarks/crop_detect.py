@@ -23,6 +23,7 @@ sys.path.insert(0, str(REPO))
 from motrans.animate.detect import DRIVING_FACES, FaceDetector  # noqa: E402
 from motrans.animate.shots import thumbnail  # noqa: E402
 from motrans.data.video import read_frames  # noqa: E402
+from motrans.machine import summary  # noqa: E402
 
 CLIP = REPO.parent / "shared" / "data" / "faces" / "liveportrait_s18_landscape.mp4"
 
@@ -42,6 +43,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=100)
     frames = list(itertools.islice(read_frames(CLIP), parser.parse_args().frames))
+    print(summary(), flush=True)
     settings = {"driving (640 px, upsample 0)": DRIVING_FACES, "still (800 px, upsample 1)": FaceDetector(),
                 "full 1280 px, upsample 0": FaceDetector(side=1280, upsample=0)}
     for name, detector in settings.items():
