@@ -84,7 +84,8 @@ def add_animate(commands) -> None:
     p.add_argument("--side-by-side", action="store_true", help="write source | driving | result")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an earlier frames-folder output (never a folder motrans did not write)")
-    p.add_argument("--crop", default="auto", help="auto (the model's domain) | face | none | X,Y,W,H on the source")
+    p.add_argument("--crop", default="auto",
+                   help="auto (the model's domain) | face | body | none | X,Y,W,H on the source")
     p.add_argument("--crop-scale", type=float, help="grow the detected box by this (default 2.0 for faces)")
     p.add_argument("--object", type=int, help="which face of the source, 1 = leftmost (default: the largest)")
     p.add_argument("--driving-crop", help="X,Y,W,H: one fixed box on the driving frames")
@@ -276,8 +277,8 @@ def add_data_commands(commands) -> None:
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--split", type=float, default=0.9, help="fraction of videos for training")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--crop", default="none", choices=["none", "face"],
-                   help="face: one steady box around the face per shot, each shot its own clip")
+    p.add_argument("--crop", default="none", choices=["none", "face", "body"],
+                   help="face or body: one steady box around it per shot, each shot its own clip")
     p.set_defaults(run=cmd_prepare)
 
 

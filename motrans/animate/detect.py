@@ -101,9 +101,9 @@ class _QuietPose:
     def __call__(self, image: np.ndarray):
         if not self.quiet:
             return self.pose(image)
-        from ..evaluate.detectors import _quiet_stderr
+        from ..evaluate.detectors import quiet_stderr
 
-        with _quiet_stderr():
+        with quiet_stderr():
             found = self.pose(image)
         self.quiet = found is None
         return found
@@ -111,10 +111,10 @@ class _QuietPose:
 
 @functools.cache
 def _pose() -> _QuietPose:
-    from ..evaluate.detectors import BodyPose, MissingExtraError
+    from ..evaluate.detectors import BodyPose, MissingExtraError, shared
 
     try:
-        return _QuietPose(BodyPose())
+        return _QuietPose(shared(BodyPose))
     except MissingExtraError:
         raise InputError(f"body detection needs mediapipe, which is not installed: {BODY_INSTALL}") from None
 
@@ -149,7 +149,8 @@ class BodyDetector:
         return Box(left - pad, top - pad, right - left + 2 * pad, bottom - top + 2 * pad)
 
 
-# Driving frames: 33 ms a 720p frame on an EPYC (2 shared cores), the stills' setting, as nothing cheaper works
-# offline: a smaller `side` only adds the shrink (37–41 ms at 256–640 px), the lite model downloads, and tracking
-# mode (21 ms) ties each frame to the one before. Detect every few frames instead where that is measured enough.
+# Driving frames: 33–47 ms a 720p frame (16 ms where nobody is found) on 2 shared EPYC cores, the stills' setting,
+# as nothing cheaper works offline: a smaller `side` only adds the shrink (37–41 ms at 256–640 px, against 33),
+# the lite model downloads, and tracking mode (21 ms) ties each frame to the one before. Detect every few frames
+# instead where that is measured to be enough.
 DRIVING_BODIES = BodyDetector()

@@ -20,14 +20,15 @@ import numpy as np
 from ..errors import InputError
 from ..progress import Progress
 from .crop import Box, Canvas, PasteOptions, canvas, crop, parse_box, paste_back
-from .detect import DRIVING_FACES, FaceDetector, choose
+from .detect import BODY_SCALE, DRIVING_BODIES, DRIVING_FACES, BodyDetector, FaceDetector, choose
 from .shots import PlanOptions, Stretch, follow, plan, survey
 
-CROPS = ("auto", "face", "none")  # or X,Y,W,H
+CROPS = ("auto", "face", "body", "none")  # or X,Y,W,H
 # What a model animates, from the dataset it was trained on (its config's data.root, which the authors' YAML and
 # our files carry): VoxCeleb faces; TaiChiHD and TED bodies; MGIF and our puppets: whole frames.
 DOMAINS = (("vox", "face"), ("taichi", "body"), ("ted", "body"), ("gif", "none"), ("puppet", "none"))
 FACE_SCALE = PlanOptions.scale  # the face plus hair and chin: VoxCeleb's crops are ~2× dlib's HOG box
+SCALES = {"face": FACE_SCALE, "body": BODY_SCALE}
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def resolve(crop_mode: str, domain: str | None, say, needed: bool = True) -> str
     """auto -> the model's domain ("none" where unknown, and one line says how to choose); a box stays a box.
     `needed` False (every input already at the model size): auto is none, silently."""
     if crop_mode not in CROPS and not re.fullmatch(r"[-+0-9.eE]+(,[-+0-9.eE]+){3}", crop_mode):
-        raise InputError(f"--crop {crop_mode!r}: use auto, face, none or X,Y,W,H")
+        raise InputError(f"--crop {crop_mode!r}: use auto, face, body, none or X,Y,W,H")
     if crop_mode != "auto":
         return crop_mode
     if not needed:
@@ -62,9 +63,6 @@ def resolve(crop_mode: str, domain: str | None, say, needed: bool = True) -> str
         say("--crop auto: the model does not say what it animates (an authors' file without its YAML?): not "
             "cropping; give --crop face or --crop X,Y,W,H to choose")
         return "none"
-    if domain == "body":
-        say("--crop auto: auto-cropping bodies is not available yet: not cropping; give --crop X,Y,W,H to choose")
-        return "none"
     return domain
 
 
@@ -72,14 +70,15 @@ def source_box(image: np.ndarray, mode: str, size: tuple[int, int], options, nam
     """The source's square crop box, or None (no crop: mode none, or already at the model size)."""
     if mode == "none" or image.shape[:2] == tuple(size):
         return None
-    if mode != "face":
+    if mode not in SCALES:
         return parse_box(mode, *image.shape[:2], name="--crop").squared()
-    boxes = FaceDetector()(image)
-    box = choose(boxes, options.object, name)
+    what = "face" if mode == "face" else "person"
+    boxes = (FaceDetector() if mode == "face" else BodyDetector())(image)
+    box = choose(boxes, options.object, name, what)
     taken = "the largest" if options.object is None else f"number {options.object} from the left"
     if len(boxes) > 1:
-        say(f"found {len(boxes)} faces in {Path(name).name}: took {taken} (--object N chooses, 1 = leftmost)")
-    return box.scaled(options.crop_scale or FACE_SCALE).squared()
+        say(f"found {len(boxes)} {what}s in {Path(name).name}: took {taken} (--object N chooses, 1 = leftmost)")
+    return box.scaled(options.crop_scale or SCALES[mode]).squared()
 
 
 def driving_stretches(frames: Iterable[np.ndarray], count: int | None, mode: str, size: tuple[int, int],
@@ -96,7 +95,8 @@ def driving_stretches(frames: Iterable[np.ndarray], count: int | None, mode: str
     first = next(frames)
     if first.shape[:2] == tuple(size):
         return None
-    say("pass 1/2: finding the face in every driving frame, to plan one steady box per shot")
+    say(f"pass 1/2: finding the {'face' if mode == 'face' else 'person'} in every driving frame, to plan one "
+        "steady box per shot")
     progress = Progress(count, "frames searched", enabled=not quiet)
     stretches = plan_stretches(_counted(_chain(first, frames), progress), mode, name, options.crop_scale,
                                options.driving_object)
@@ -106,9 +106,9 @@ def driving_stretches(frames: Iterable[np.ndarray], count: int | None, mode: str
 
 def plan_stretches(frames: Iterable[np.ndarray], kind: str, name: str, scale: float | None = None,
                    number: int | None = None) -> list[Stretch]:
-    """One box per shot of a video around its `kind` ("face"), following the largest (or `number`-th) one."""
-    detections, cuts = survey(frames, DRIVING_FACES)
-    options = PlanOptions(scale=scale or FACE_SCALE)
+    """One box per shot of a video around its `kind` ("face" or "body"), following the largest (or `number`-th)."""
+    detections, cuts = survey(frames, DRIVING_FACES if kind == "face" else DRIVING_BODIES)
+    options = PlanOptions(scale=scale or SCALES[kind])
     return plan(follow(detections, cuts, number, name=name), cuts, options, name)
 
 

@@ -93,7 +93,7 @@ def _reframe(animator: Animator, source, source_path, driving_path, info, option
     mode = resolve(options.crop, animator.domain, say, needed=not at_size)
     box = source_box(source, mode, animator.frame_size, options, str(source_path), say)
     # A box on the source says nothing about the driving video: its face is followed where the model animates faces.
-    driving_mode = mode if mode in ("face", "none") else ("face" if animator.domain == "face" else "none")
+    driving_mode = mode if mode in ("face", "body", "none") else (animator.domain or "none")
     stretches = driving_stretches(read_frames(driving_path), info.frames, driving_mode, animator.frame_size, options,
                                   str(driving_path), say, quiet)
     if stretches is not None and len(stretches) > 1:

@@ -30,7 +30,7 @@ from .image import fit
 from .video import read_frames
 
 MAX_SIZE = 4096  # frames of a dataset for a model of at most this size
-CROPS = ("none", "face")
+CROPS = ("none", "face", "body")
 
 Progress = Callable[[int, int, str], None]  # (videos done, videos in all, file name)
 

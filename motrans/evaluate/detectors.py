@@ -125,7 +125,7 @@ class BodyPose:
     """frame -> BodyKeypoints of the one person MediaPipe Pose finds, or None when it finds nobody."""
 
     def __init__(self):
-        with _quiet_stderr():
+        with quiet_stderr():
             mediapipe = _import("mediapipe", BODIES)
         solutions = getattr(mediapipe, "solutions", None)
         if solutions is None:
@@ -149,7 +149,7 @@ class BodyPose:
 
 
 @contextlib.contextmanager
-def _quiet_stderr():
+def quiet_stderr():
     """Silences file descriptor 2. With protobuf 6, `import mediapipe` prints a harmless "AttributeError:
     'MessageFactory' object has no attribute 'GetPrototype'" from its C++ bindings, which reads like a failure."""
     saved = os.dup(2)

@@ -126,21 +126,29 @@ def test_no_person_is_an_empty_list(mediapipe, name):
 
 
 def test_the_pose_model_is_loaded_once_and_quiet(mediapipe, capfd):
-    detect._pose.cache_clear()  # a fresh model logs its start-up lines again, which must not reach stderr
+    from motrans.evaluate.detectors import shared
+
+    shared.cache_clear()  # a fresh model logs its start-up lines again, which must not reach stderr
+    detect._pose.cache_clear()
     try:
         assert BodyDetector()(np.zeros((64, 64, 3), np.uint8)) == []
         assert BodyDetector()(read_image(BODIES / "taichi_lia_subject1.png"))
         assert detect._pose() is detect._pose()
         assert capfd.readouterr().err == ""
     finally:
+        shared.cache_clear()
         detect._pose.cache_clear()
 
 
 def test_without_mediapipe_the_error_says_how_to_install(monkeypatch):
+    from motrans.evaluate.detectors import shared
+
     monkeypatch.setitem(sys.modules, "mediapipe", None)  # import mediapipe now raises ImportError
+    shared.cache_clear()
     detect._pose.cache_clear()
     try:
         with pytest.raises(InputError, match=r"body detection needs mediapipe.*bash scripts/install_metrics\.sh"):
             BodyDetector()(np.zeros((64, 64, 3), np.uint8))
     finally:
+        shared.cache_clear()
         detect._pose.cache_clear()

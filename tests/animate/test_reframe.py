@@ -162,3 +162,25 @@ def test_smoothing_steadies_the_keypoints_of_a_shaken_still_clip():
     calm = MotionSmoother(SmoothOptions(2.0, fps=25))(raw)
     tremble = lambda kp: (kp[1:] - kp[:-1]).abs().mean().item()  # noqa: E731 - mean frame-to-frame motion
     assert tremble(calm.kp) < 0.5 * tremble(raw.kp)
+
+
+def test_a_body_model_crops_the_person_and_pastes_back(tmp_path, capsys):
+    """A body model (data.root names TaiChiHD), a full-body photo placed in a wide 2400×1600 picture, a 720×1080
+    fashion clip driving it: the person is found in both, the result has the picture's size, and the far left of
+    the picture, away from the person, is the picture's own."""
+    pytest.importorskip("mediapipe")
+    model = write_tiny_checkpoint(tmp_path / "body.safetensors", **{"data.root": "data/taichi"})
+    (tmp_path / "driving").mkdir()
+    for i, frame in zip(range(40), read_frames(DATA / "bodies" / "fashion_liveportrait_s13.mp4")):
+        if i % 10 == 0:
+            Image.fromarray(frame).save(tmp_path / "driving" / f"{i:03d}.png")
+    picture = np.full((1600, 2400, 3), 90, np.uint8)
+    picture[200:1400, 1400:2200] = read_image(DATA / "bodies" / "fullbody_sadtalker.png")  # 1200×800
+    Image.fromarray(picture).save(tmp_path / "picture.png")
+    assert main(["animate", "--checkpoint", str(model), "--source", str(tmp_path / "picture.png"), "--driving",
+                 str(tmp_path / "driving"), "--output", f"{tmp_path / 'out'}/", "--device", "cpu"]) == 0
+    assert "pass 1/2: finding the person" in capsys.readouterr().err
+    out = [read_image(p) for p in sorted((tmp_path / "out").glob("*.png"))]
+    assert len(out) == 4 and out[0].shape == picture.shape
+    assert all(np.array_equal(frame[:, :500], picture[:, :500]) for frame in out)
+    assert np.abs(out[0][600:1000, 1600:2000].astype(int) - picture[600:1000, 1600:2000]).mean() > 1

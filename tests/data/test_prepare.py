@@ -122,3 +122,14 @@ def test_crop_face_makes_one_clip_per_shot_around_the_face(tmp_path):
         side = "train" if clip in summary["train"] else "test"
         frames = sorted((tmp_path / "out" / side / clip).glob("*.png"))
         assert len(frames) == 6 and Image.open(frames[0]).size == (64, 64)
+
+
+def test_crop_body_frames_the_person(tmp_path):
+    pytest.importorskip("mediapipe")
+    from motrans.data.video import read_frames
+
+    (tmp_path / "in").mkdir()
+    frames = [f for _, f in zip(range(5), read_frames(DATA / "bodies" / "fashion_liveportrait_s13.mp4"))]
+    make_video(tmp_path / "in" / "walk.mp4", frames)
+    summary = prepare(tmp_path / "in", tmp_path / "out", size=64, split=1.0, crop="body")
+    assert summary["train"] == ["walk.mp4#000"] and summary["frames"] == 5
