@@ -214,7 +214,7 @@ class VideoWriter:
         else:
             stream = self._container.add_stream("libx264", rate=rate)
             stream.pix_fmt = "yuv420p"
-            stream.options = {"crf": "18", "preset": "medium"}
+            stream.options = {"crf": "18", "preset": "medium", **_large_frame_options(width * height)}
             width, height = width - width % 2, height - height % 2  # yuv420p needs even sizes
         stream.width, stream.height = width, height
         return stream
@@ -253,6 +253,13 @@ class VideoWriter:
             except Exception:  # noqa: BLE001 - already failing; the temporary files go regardless
                 pass
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _large_frame_options(pixels: int) -> dict[str, str]:
+    """x264 keeps about (lookahead + threads) frames in flight: 40 + 1.5·cores at the medium preset, which is 2 GB
+    for a 4096×2730 paste-back. Above 2 megapixels it looks 10 frames ahead and uses at most 4 threads instead, so
+    memory stays near the source's size; small frames, every result so far, are encoded as before."""
+    return {"rc-lookahead": "10", "threads": "4"} if pixels > 2_000_000 else {}
 
 
 def add_audio(video: Path, source: Path, duration: float) -> Path:

@@ -184,3 +184,17 @@ def test_a_body_model_crops_the_person_and_pastes_back(tmp_path, capsys):
     assert len(out) == 4 and out[0].shape == picture.shape
     assert all(np.array_equal(frame[:, :500], picture[:, :500]) for frame in out)
     assert np.abs(out[0][600:1000, 1600:2000].astype(int) - picture[600:1000, 1600:2000]).mean() > 1
+
+
+def test_a_driving_video_without_a_face_and_a_one_pixel_photo_are_one_line(face_model, inputs, tmp_path, capsys):
+    (tmp_path / "walls").mkdir()
+    for i in range(3):
+        Image.fromarray(np.full((360, 640, 3), 40 * i, np.uint8)).save(tmp_path / "walls" / f"{i}.png")
+    assert main(["animate", "--checkpoint", str(face_model), "--source", str(inputs / "photo.png"), "--driving",
+                 str(tmp_path / "walls"), "--output", str(tmp_path / "out.mp4"), "--device", "cpu"]) == 1
+    assert "walls: no object detected in any frame; use --crop none" in capsys.readouterr().err
+    Image.fromarray(np.full((300, 1, 3), 128, np.uint8)).save(tmp_path / "thin.png")
+    assert main(["animate", "--checkpoint", str(face_model), "--source", str(tmp_path / "thin.png"), "--driving",
+                 str(inputs / "phone"), "--output", str(tmp_path / "out.mp4"), "--device", "cpu"]) == 1
+    assert "thin.png: no face found" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["thin.png", "walls"]
