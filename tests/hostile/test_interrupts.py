@@ -42,8 +42,9 @@ def started(folder: Path, child: subprocess.Popen, timeout: float = 120) -> bool
 def test_a_signal_mid_run_leaves_nothing(tmp_path, sig, status, word, output):
     env = {k: v for k, v in os.environ.items() if k != "MOTRANS_DEBUG"}
     target = f"{tmp_path}/{output}"
+    # A background job (CI's, a script's `&`) inherits SIGINT ignored; a person at a terminal has it on.
     child = subprocess.Popen([sys.executable, "-m", "motrans", *animate_argv(target)], stderr=subprocess.PIPE,
-                             text=True, env=env)
+                             text=True, env=env, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert started(tmp_path, child), child.communicate()[1]
     child.send_signal(sig)
     _, err = child.communicate(timeout=120)
