@@ -1,6 +1,6 @@
 """What auto-crop costs: `motrans animate` on a large photo and a 720p phone clip, with and without cropping.
 
-    python benchmarks/crop.py [--frames 30]
+    python benchmarks/crop.py [--frames 30] [--domain face|body]
 
 A full-size MoTrans (motrans-vox256, random weights: speed does not depend on them) told it animates faces. The
 source is a 256² face pasted into a 2000×1500 photo; the driving video is the first frames of the 1280×720
@@ -9,6 +9,8 @@ source is a 256² face pasted into a 2000×1500 photo; the driving video is the 
 (b) --crop face --no-paste-back: face found in the photo, pass 1 over the driving frames, one box per shot, 256²;
 (c) --crop face: as (b), the result pasted back into the photo, written at 2000×1500.
 Prints seconds per frame and the ratios (b)/(a), (c)/(a); the issue's bar is ≤ 1.25× for the cropping itself.
+With `--domain body`: motrans-taichi256, `bodies/fullbody_sadtalker.png` in a 2400×1600 picture, driven by the
+720×1080 `bodies/fashion_liveportrait_s13.mp4` (MediaPipe pose; needs scripts/install_metrics.sh).
 """
 
 from __future__ import annotations
@@ -33,21 +35,26 @@ from motrans.machine import summary  # noqa: E402
 from motrans.models import build_model  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
-FACE = DATA / "faces" / "vox_lia_monroe.png"
-PHONE = DATA / "faces" / "liveportrait_s18_landscape.mp4"
+# domain: (preset, subject image, picture (H, W), where the subject goes (x, y), driving clip)
+SETUPS = {"face": ("motrans-vox256", DATA / "faces" / "vox_lia_monroe.png", (1500, 2000), (1234, 345),
+                   DATA / "faces" / "liveportrait_s18_landscape.mp4"),
+          "body": ("motrans-taichi256", DATA / "bodies" / "fullbody_sadtalker.png", (1600, 2400), (1400, 200),
+                   DATA / "bodies" / "fashion_liveportrait_s13.mp4")}
 
 
-def inputs(folder: Path, frames: int) -> tuple[Path, Path]:
-    """The 2000×1500 photo with the face at (1234, 345), and the first `frames` frames of the phone clip."""
+def inputs(folder: Path, frames: int, domain: str) -> tuple[Path, Path]:
+    """The picture with the subject at its place, and the first `frames` frames of the driving clip."""
     from PIL import Image
 
-    photo = np.full((1500, 2000, 3), 90, np.uint8)
-    photo[345:601, 1234:1490] = read_image(FACE)
+    _, subject, size, (x, y), clip = SETUPS[domain]
+    photo = np.full((*size, 3), 90, np.uint8)
+    image = read_image(subject)
+    photo[y: y + image.shape[0], x: x + image.shape[1]] = image
     Image.fromarray(photo).save(folder / "photo.png")
-    with VideoWriter(folder / "phone.mp4", probe(PHONE).fps) as writer:
-        for _, frame in zip(range(frames), read_frames(PHONE)):
+    with VideoWriter(folder / "driving.mp4", probe(clip).fps) as writer:
+        for _, frame in zip(range(frames), read_frames(clip)):
             writer.write(frame)
-    return folder / "photo.png", folder / "phone.mp4"
+    return folder / "photo.png", folder / "driving.mp4"
 
 
 def timed(label: str, animator: Animator, source: Path, driving: Path, output: Path, frames: int, **options) -> float:
@@ -62,19 +69,21 @@ def timed(label: str, animator: Animator, source: Path, driving: Path, output: P
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=30)
+    parser.add_argument("--domain", default="face", choices=sorted(SETUPS))
     args = parser.parse_args()
     print(summary(), flush=True)
     torch.manual_seed(0)
-    animator = Animator(build_model(load_config("motrans-vox256").model), "cpu", domain="face")
+    preset, _, size, _, clip = SETUPS[args.domain]
+    animator = Animator(build_model(load_config(preset).model), "cpu", domain=args.domain)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        source, driving = inputs(tmp, args.frames)
-        print(f"{args.frames} frames of {PHONE.name} (1280x720), source 2000x1500, motrans-vox256 (random weights)")
+        source, driving = inputs(tmp, args.frames, args.domain)
+        print(f"{args.frames} frames of {clip.name}, source {size[1]}x{size[0]}, {preset} (random weights)")
         a = timed("(a) --crop none (256x256 out)", animator, source, driving, tmp / "a.mp4", args.frames, crop="none")
-        b = timed("(b) --crop face --no-paste-back (256x256 out)", animator, source, driving, tmp / "b.mp4",
-                  args.frames, crop="face", paste_back=False)
-        c = timed("(c) --crop face (2000x1500 out)", animator, source, driving, tmp / "c.mp4", args.frames,
-                  crop="face")
+        b = timed(f"(b) --crop {args.domain} --no-paste-back (256x256 out)", animator, source, driving,
+                  tmp / "b.mp4", args.frames, crop=args.domain, paste_back=False)
+        c = timed(f"(c) --crop {args.domain} ({size[1]}x{size[0]} out)", animator, source, driving, tmp / "c.mp4",
+                  args.frames, crop=args.domain)
     print(f"  ratios: (b)/(a) = {b / a:.3f}x   (c)/(a) = {c / a:.3f}x")
 
 
