@@ -64,10 +64,9 @@ def resolve_dtype(name: str | torch.dtype) -> torch.dtype:
 
 def cpu_has_native_bfloat16() -> bool:
     """AVX512-BF16 or AMX: without them oneDNN emulates bfloat16 and it runs slower than float32."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
+    from ..machine import cpu_info
+
+    flags = cpu_info()[1]
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
