@@ -12,7 +12,7 @@ import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 
 import numpy as np
@@ -108,7 +108,7 @@ def driving_stretches(frames: Iterable[np.ndarray], count: int | None, mode: str
     say(f"pass 1/2: finding the {'face' if mode == 'face' else 'person'} in every driving frame, to plan one "
         "steady box per shot")
     progress = Progress(count, "frames searched", enabled=not quiet)
-    stretches = plan_stretches(_counted(_chain(first, frames), progress), mode, name, options.crop_scale,
+    stretches = plan_stretches(_counted(chain([first], frames), progress), mode, name, options.crop_scale,
                                options.driving_object)
     progress.close()
     return stretches
@@ -120,11 +120,6 @@ def plan_stretches(frames: Iterable[np.ndarray], kind: str, name: str, scale: fl
     detections, cuts = survey(frames, DRIVING_FACES if kind == "face" else DRIVING_BODIES)
     options = PlanOptions(scale=scale or SCALES[kind])
     return plan(follow(detections, cuts, number, name=name), cuts, options, name)
-
-
-def _chain(first: np.ndarray, rest: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
-    yield first
-    yield from rest
 
 
 def _counted(frames: Iterable[np.ndarray], progress: Progress) -> Iterator[np.ndarray]:
