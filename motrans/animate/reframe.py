@@ -21,6 +21,7 @@ from ..errors import InputError
 from ..progress import Progress
 from .crop import Box, Canvas, PasteOptions, canvas, crop, parse_box, paste_back
 from .detect import BODY_SCALE, DRIVING_BODIES, DRIVING_FACES, BodyDetector, FaceDetector, choose
+from .people import Tracker, find_all
 from .shots import PlanOptions, Stretch, follow, plan, survey
 
 CROPS = ("auto", "face", "body", "none")  # or X,Y,W,H
@@ -73,7 +74,7 @@ def source_box(image: np.ndarray, mode: str, size: tuple[int, int], options, nam
     if mode not in SCALES:
         return parse_box(mode, *image.shape[:2], name="--crop").squared()
     what = "face" if mode == "face" else "person"
-    boxes = _faces(image) if mode == "face" else BodyDetector()(image)
+    boxes = _faces(image) if mode == "face" else find_all(image, BodyDetector())
     box = choose(boxes, options.object, name, what)
     taken = "the largest" if options.object is None else f"number {options.object} from the left"
     if len(boxes) > 1:
@@ -117,7 +118,7 @@ def driving_stretches(frames: Iterable[np.ndarray], count: int | None, mode: str
 def plan_stretches(frames: Iterable[np.ndarray], kind: str, name: str, scale: float | None = None,
                    number: int | None = None) -> list[Stretch]:
     """One box per shot of a video around its `kind` ("face" or "body"), following the largest (or `number`-th)."""
-    detections, cuts = survey(frames, DRIVING_FACES if kind == "face" else DRIVING_BODIES)
+    detections, cuts = survey(frames, DRIVING_FACES if kind == "face" else Tracker(DRIVING_BODIES))
     options = PlanOptions(scale=scale or SCALES[kind])
     return plan(follow(detections, cuts, number, name=name), cuts, options, name)
 
