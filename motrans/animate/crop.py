@@ -128,6 +128,7 @@ class Canvas:
     fraction: tuple[float, float, float, float]  # the same part as fractions of the box, (x0, y0, x1, y1) in [0, 1]
     mask: np.ndarray  # (y1 - y0, x1 - x0, 1) float32 over the window: 1 inside, ramping to 0 at the box edge
     scale: float  # output / source side: below 1 only where max_side shrank the output
+    inner: tuple[int, int, int, int] = (0, 0, 0, 0)  # (x0, y0, x1, y1) in the window where the mask is exactly 1
 
 
 def canvas(source: np.ndarray, box: Box, options: PasteOptions = PasteOptions()) -> Canvas:
@@ -147,7 +148,17 @@ def canvas(source: np.ndarray, box: Box, options: PasteOptions = PasteOptions())
     feather = options.feather * min(w, h)
     mask = _ramp(np.arange(y0, y1) - top, h, feather)[:, None] * _ramp(np.arange(x0, x1) - left, w, feather)
     fraction = ((x0 - left) / w, (y0 - top) / h, (x1 - left) / w, (y1 - top) / h)
-    return Canvas(background, (x0, y0, x1, y1), fraction, mask[..., None].astype(np.float32), shrink)
+    mask = mask[..., None].astype(np.float32)
+    return Canvas(background, (x0, y0, x1, y1), fraction, mask, shrink, _ones(mask[..., 0]))
+
+
+def _ones(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """(h, w) product of a row ramp and a column ramp -> the (x0, y0, x1, y1) rectangle where it is exactly 1
+    ((0, 0, 0, 0) where it is nowhere): the rows and the columns whose ramp is 1, each one contiguous run."""
+    rows, cols = np.flatnonzero((mask == 1).any(axis=1)), np.flatnonzero((mask == 1).any(axis=0))
+    if rows.size == 0:
+        return 0, 0, 0, 0
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
 def paste_back(target: Canvas, animated: np.ndarray) -> np.ndarray:
@@ -159,18 +170,35 @@ def paste_back(target: Canvas, animated: np.ndarray) -> np.ndarray:
     s_h, s_w = animated.shape[:2]
     fx0, fy0, fx1, fy1 = target.fraction
     patch = _resize_window(animated, (y1 - y0, x1 - x0), (fx0 * s_w, fy0 * s_h, fx1 * s_w, fy1 * s_h))
-    under = out[y0:y1, x0:x1].astype(np.float32)
-    out[y0:y1, x0:x1] = np.rint(under * (1 - target.mask) + patch * target.mask).astype(np.uint8)
+    region = out[y0:y1, x0:x1]
+    ix0, iy0, ix1, iy1 = target.inner
+    # Where the mask is 1 the blend is the patch itself: copied, and only the feathered band is blended (a fifth
+    # of a large box's pixels), with the same arithmetic as blending everything.
+    for rows, cols in _band(region.shape[:2], target.inner):
+        under = region[rows, cols].astype(np.float32)
+        mask = target.mask[rows, cols]
+        region[rows, cols] = np.rint(under * (1 - mask) + patch[rows, cols] * mask).astype(np.uint8)
+    region[iy0:iy1, ix0:ix1] = patch[iy0:iy1, ix0:ix1]
     return out
 
 
+def _band(shape: tuple[int, int], inner: tuple[int, int, int, int]) -> list[tuple[slice, slice]]:
+    """The window of `shape` (h, w) less the `inner` rectangle, as four strips: above, below, left, right."""
+    h, w = shape
+    ix0, iy0, ix1, iy1 = inner
+    if ix0 >= ix1 or iy0 >= iy1:
+        return [(slice(0, h), slice(0, w))]
+    return [(slice(0, iy0), slice(0, w)), (slice(iy1, h), slice(0, w)),
+            (slice(iy0, iy1), slice(0, ix0)), (slice(iy0, iy1), slice(ix1, w))]
+
+
 def _resize_window(image: np.ndarray, size: tuple[int, int], window: tuple[float, ...]) -> np.ndarray:
-    """The `window` (x0, y0, x1, y1) of `image`, resized to `size` (h, w) as `resize` would: float32."""
+    """The `window` (x0, y0, x1, y1) of `image`, resized to `size` (h, w) as `resize` would: uint8."""
     from PIL import Image
 
     shrinking = size[0] < window[3] - window[1] or size[1] < window[2] - window[0]
     method = Image.Resampling.LANCZOS if shrinking else Image.Resampling.BICUBIC
-    return np.asarray(Image.fromarray(image).resize((size[1], size[0]), method, box=window), dtype=np.float32)
+    return np.asarray(Image.fromarray(image).resize((size[1], size[0]), method, box=window))
 
 
 def _ramp(positions: np.ndarray, n: int, feather: float) -> np.ndarray:

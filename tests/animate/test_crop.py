@@ -110,3 +110,20 @@ def test_max_side_scales_the_whole_output_down():
     assert frame.shape == (442, 640, 3)  # 443 rounded down to even
     outside = _outside(frame.shape, target.window)
     assert np.array_equal(frame[outside], resize(source, (442, 640))[outside])
+
+
+@pytest.mark.parametrize("box", [Box(300, 200, 600, 600), Box(-100, -50, 500, 500), Box(1000, 700, 400, 400)])
+def test_paste_back_blends_by_the_mask_and_copies_where_it_is_one(box):
+    """Black and white crops into a mid-grey picture: each output pixel is rint(128 (1 - m) + 255 m) for the
+    mask m, whether it lies in the copied middle or in the blended band; and the middle is the crop itself."""
+    source = np.full((886, 1280, 3), 128, np.uint8)
+    target = canvas(source, box)
+    x0, y0, x1, y1 = target.window
+    mask = target.mask[..., 0]
+    white = paste_back(target, np.full((64, 64, 3), 255, np.uint8))[y0:y1, x0:x1, 0]
+    black = paste_back(target, np.zeros((64, 64, 3), np.uint8))[y0:y1, x0:x1, 0]
+    assert np.array_equal(white, np.rint(np.float32(128) * (1 - mask) + np.float32(255) * mask).astype(np.uint8))
+    assert np.array_equal(black, np.rint(np.float32(128) * (1 - mask)).astype(np.uint8))
+    ix0, iy0, ix1, iy1 = target.inner
+    assert (mask[iy0:iy1, ix0:ix1] == 1).all() and (mask == 1).sum() == (ix1 - ix0) * (iy1 - iy0) > 0
+    assert 0 < (mask < 1).sum() < 0.35 * mask.size  # the band is a thin frame
