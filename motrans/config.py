@@ -2,8 +2,8 @@
 
 YAML only serialises these dataclasses: `load_config` reads our own files strictly (an unknown or ill-typed key
 is a `ConfigError` naming the key and the file) and also reads the authors' MTIA, FOMM, MRAA and TPSMM YAML files
-unchanged, through `motrans.authors_config`, `config_fomm`, `config_mraa` and `config_tpsmm`. A preset in
-`motrans/configs/` holds only what its dataset or ablation changes.
+unchanged, through the reader `motrans.authors` registers here (that package imports this module, never the other
+way round). A preset in `motrans/configs/` holds only what its dataset or ablation changes.
 """
 
 from __future__ import annotations
@@ -13,13 +13,16 @@ import types
 import typing
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
+from .config_bounds import check_config
 from .errors import ConfigError
 
 PRESETS_DIR = Path(__file__).parent / "configs"
+# The authors' YAML layouts, filled by `read_authors_layouts` when `motrans.authors` is imported (with `motrans`).
+_AUTHORS: dict[str, Callable] = {"translate": lambda data, source: data, "whose_file": lambda name: ""}
 
 
 # ---------------------------------------------------------------------------------------------------- model
@@ -363,13 +366,19 @@ def load_config(name_or_path: str | Path) -> Config:
     if not path.suffix and (PRESETS_DIR / f"{path.name}.yaml").is_file():
         path = PRESETS_DIR / f"{path.name}.yaml"
     if not path.is_file():
-        known = ", ".join(list_presets())
-        raise ConfigError(f"{name_or_path}: no such config file or preset (presets: {known})")
+        known = _AUTHORS["whose_file"](path.name) or f"presets: {', '.join(list_presets())}"
+        raise ConfigError(f"{name_or_path}: no such config file or preset ({known})")
     try:
         data = yaml.safe_load(path.read_text())
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
     return config_from_data(data or {}, str(path))
+
+
+def read_authors_layouts(translate: Callable[[Any, str], Any], whose_file: Callable[[str], str]) -> None:
+    """Called by `motrans.authors`: `translate(data, source)` turns an authors' YAML dict into ours (anything else
+    unchanged); `whose_file(name)` says whose a missing YAML file is and which preset is that file ("" if unknown)."""
+    _AUTHORS.update(translate=translate, whose_file=whose_file)
 
 
 def config_from_data(data: dict, source: str) -> Config:
@@ -379,16 +388,7 @@ def config_from_data(data: dict, source: str) -> Config:
     `Config` (YAML, checkpoint metadata, command-line overrides) ends here, where each field is checked against its
     bounds (`config_bounds`): a ConfigError `source: dotted.field: …` before anything is built.
     """
-    from . import config_fomm, config_mraa, config_tpsmm
-    from .authors_config import is_authors_config, translate
-    from .config_bounds import check_config
-
-    layouts = (config_fomm, config_mraa, config_tpsmm)
-    layout = next((m for m in layouts if isinstance(data, dict) and m.matches(data)), None)
-    if layout is not None:  # FOMM's, MRAA's or TPSMM's YAML: checked before MTIA's, which shares their top-level keys
-        data = layout.translate(data, source)
-    if isinstance(data, dict) and is_authors_config(data):
-        data = translate(data, source)
+    data = _AUTHORS["translate"](data, source)  # an authors' MTIA, FOMM, MRAA or TPSMM layout -> ours
     if isinstance(data, dict) and "base" in data:
         data = dict(data)
         base = data.pop("base")

@@ -26,8 +26,11 @@ def test_every_authors_yaml_loads(name):
     assert (config.model.background.kind == "affine") == (name == "taichi256")
 
 
-@pytest.mark.parametrize("ours, theirs", [("motrans-vox256", "voxceleb1"), ("motrans-taichi256", "taichi256"),
-                                          ("motrans-ted384", "ted384"), ("motrans-mgif256", "mgif256")])
+PRESETS_OF_AUTHORS_FILES = [("motrans-vox256", "voxceleb1"), ("motrans-taichi256", "taichi256"),
+                            ("motrans-ted384", "ted384"), ("motrans-mgif256", "mgif256")]
+
+
+@pytest.mark.parametrize("ours, theirs", PRESETS_OF_AUTHORS_FILES)
 def test_presets_equal_the_authors_files_but_for_paths(ours, theirs):
     a, b = config_to_dict(load_config(ours)), config_to_dict(load_config(REFERENCE / "mtia_configs" / f"{theirs}.yaml"))
     for config in (a, b):
@@ -75,6 +78,26 @@ def test_unknown_key_in_an_authors_file(tmp_path):
 def test_missing_config_lists_presets():
     with pytest.raises(ConfigError, match="motrans-vox256"):
         load_config("no-such-preset")
+
+
+def test_the_presets_the_registry_names_are_the_authors_files():
+    from motrans.authors import CODEBASES
+
+    named = {(r.preset, r.yaml.removesuffix(".yaml")) for c in CODEBASES for r in c.RELEASES if r.preset}
+    assert named == set(PRESETS_OF_AUTHORS_FILES)  # each checked by test_presets_equal_the_authors_files_but_for_paths
+
+
+@pytest.mark.parametrize("name, words", [
+    ("voxceleb1.yaml", r"authors' MTIA file \(JialeTao/MTIA, config/voxceleb1.yaml\); our preset motrans-vox256 is "
+                       r"that file but for its data paths: use --config motrans-vox256\)$"),
+    ("taichi256.yaml", r"use --config motrans-taichi256; MRAA's taichi256.yaml is another file"),
+    ("vox-256.yaml", r"AliaksandrSiarohin/first-order-model's config/vox-256.yaml or "
+                     r"yoyo-nb/Thin-Plate-Spline-Motion-Model's config/vox-256.yaml"),
+])
+def test_a_missing_authors_yaml_says_whose_it_is_and_which_preset_is_it(tmp_path, monkeypatch, name, words):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=f"^{re.escape(name)}: no such config file or preset \\(.*{words}"):
+        load_config(name)
 
 
 def test_ablation_presets_change_only_their_field():

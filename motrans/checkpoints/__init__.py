@@ -1,28 +1,29 @@
 """`load_model()`: any supported checkpoint file into a ready AnimationModel; conversion to our safetensors format.
 
-Layouts: our safetensors (config inside), our training checkpoints, the authors' MTIA `.pth.tar` (which needs
-its YAML: their vox and mgif files have the same shapes and differ in `skips` only), FOMM's `*-cpk.pth.tar` (whose
-shapes say all), MRAA's `*.pth` (which needs its YAML for the region head's padding) and TPSMM's `*.pth.tar`
-(whose shapes say all but ted-384's frame size). A checkpoint given a config for another method is refused, naming
-the method it looks like.
+Layouts: our safetensors (config inside), our training checkpoints, and the authors' MTIA, FOMM, MRAA and TPSMM
+files, recognised and renamed by their codebase's module in `motrans.authors` (which also says whether a file needs
+its YAML: MTIA's and MRAA's do, FOMM's and TPSMM's shapes say all but TPSMM ted-384's frame size). A checkpoint
+given a config for another method is refused, naming the method it looks like.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import torch
 from torch import Tensor, nn
 
-from ..config import Config, config_from_data, config_to_dict, list_presets, load_config, replace
+from .. import authors
+from ..authors import fomm, mraa, mtia, tpsmm  # noqa: F401 - `motrans.checkpoints.fomm` etc. before they moved
+from ..config import Config, config_from_data, config_to_dict, list_presets, load_config
 from ..errors import CheckpointError, ConfigError
 from ..models import AnimationModel, build_discriminator, build_model
-from . import fomm, mraa, mtia, tpsmm
 from .io import check_finite, config_metadata, read_pickle, read_safetensors, write_safetensors, is_safetensors
 
-AUTHORS_CONFIGS = {"motrans-vox256": "voxceleb1.yaml", "motrans-taichi256": "taichi256.yaml",
-                   "motrans-ted384": "ted384.yaml", "motrans-mgif256": "mgif256.yaml"}
+# our preset -> the authors' YAML file it is
+AUTHORS_CONFIGS = {r.preset: r.yaml for codebase in authors.CODEBASES for r in codebase.RELEASES if r.preset}
 
 
 @dataclass
@@ -47,45 +48,43 @@ def read_checkpoint(path: str | Path, config: Config | str | Path | None = None)
         stored = config_from_data(config_metadata(metadata, path), f"{path} (metadata)")
         return Checkpoint(_same_method(config, stored.model.estimator.method, "a motrans", path) or stored, state,
                           "motrans", path)
-    data = read_pickle(path)
-    if any(layout.matches(data) for layout in (mtia, fomm, mraa, tpsmm)):
-        return _read_authors(data, path, config)
-    if "model" in data and "config" in data and isinstance(data.get("model"), dict):
+    return checkpoint_from_pickle(read_pickle(path), path, config)
+
+
+def checkpoint_from_pickle(data: dict, path: Path, config: Config | None = None) -> Checkpoint:
+    """An unpickled checkpoint dict (an authors' layout or our training checkpoint) read into our key names."""
+    codebase = authors.checkpoint_codebase(data)
+    if codebase is not None:
+        return _read_authors(codebase, data, path, config)
+    if is_training_checkpoint(data):
         stored = config_from_data(data["config"], f"{path} (config)")
         return Checkpoint(_same_method(config, stored.model.estimator.method, "a motrans", path) or stored,
                           dict(data["model"]), "motrans", path)
     raise CheckpointError(f"{path}: not a known checkpoint layout (top-level keys: {sorted(map(str, data))[:6]})")
 
 
-def _read_authors(data: dict, path: Path, config: Config | None) -> Checkpoint:
-    """An MTIA, FOMM, MRAA or TPSMM checkpoint dict, renamed; FOMM's and TPSMM's config can come from their shapes."""
-    if mtia.matches(data):
-        state = mtia.convert(data)
-        if config is None:
-            raise CheckpointError(f"{path}: an authors' MTIA checkpoint needs its YAML: pass --config "
-                                  f"({_fitting_hint(state)})")
-        return Checkpoint(_same_method(config, "motrans", "an authors' MTIA (MoTrans)", path), state, "mtia", path)
-    if fomm.matches(data):
-        state = fomm.convert(data)
-        config = config or config_from_data({"model": fomm.config_from(state)}, f"{path} (shapes)")
-        return Checkpoint(_same_method(config, fomm.METHOD, fomm.ARTICLED, path), state, "fomm", path)
-    if tpsmm.matches(data):
-        return _read_tpsmm(data, path, config)
-    state = mraa.convert(data)
+def is_training_checkpoint(data: dict) -> bool:
+    """Our `motrans train` checkpoint: `model`, `config`, optimizer states, step, RNG."""
+    return "model" in data and "config" in data and isinstance(data.get("model"), dict)
+
+
+def _read_authors(codebase: ModuleType, data: dict, path: Path, config: Config | None) -> Checkpoint:
+    """An authors' checkpoint dict, renamed; without `config`, the one its shapes give, where they say all."""
+    state = codebase.convert(data)
     if config is None:
-        raise CheckpointError(f"{path}: an MRAA checkpoint needs its YAML: pass --config (the region head's padding "
-                              "is in no weight: 3 for vox256.yaml, 0 for taichi256, ted384 and mgif256)")
-    config = _same_method(config, mraa.METHOD, mraa.ARTICLED, path)
-    # The AVD network is stored only after the AVD stage; the authors' demo loads it only when present.
-    avd = replace(config.model.avd, **mraa.avd_config(state))
-    return Checkpoint(replace(config, model=replace(config.model, avd=avd)), state, "mraa", path)
+        if codebase.YAML_NEEDED:
+            raise CheckpointError(f"{path}: {needs_yaml(codebase, state)}")
+        config = config_from_data(codebase.shape_config(state), f"{path} (shapes)")
+    config = _same_method(config, codebase.METHOD, codebase.LOOKS_LIKE, path)
+    return Checkpoint(codebase.follow_state(config, state), state, codebase.LAYOUT.lower(), path)
 
 
-def _read_tpsmm(data: dict, path: Path, config: Config | None) -> Checkpoint:
-    state = tpsmm.convert(data)
-    config = config or config_from_data(tpsmm.config_from(state), f"{path} (shapes)")
-    config = _same_method(config, tpsmm.METHOD, tpsmm.ARTICLED, path)
-    return Checkpoint(tpsmm.follow_state(config, state), state, "tpsmm", path)
+def needs_yaml(codebase: ModuleType, state: dict[str, Tensor]) -> str:
+    """Why a checkpoint of `codebase` needs its YAML, and which of our presets (each an authors' YAML) fit it."""
+    why = codebase.YAML_NEEDED
+    if any(release.preset for release in codebase.RELEASES):
+        why += f"; {_fitting_hint(state)}"
+    return f"{codebase.LOOKS_LIKE} checkpoint needs its YAML: pass --config ({why})"
 
 
 def _same_method(config: Config | None, method: str, looks_like: str, path: Path) -> Config | None:
@@ -122,15 +121,22 @@ def split_state(state: dict[str, Tensor]) -> tuple[dict[str, Tensor], dict[str, 
 def check_fits(model: AnimationModel, checkpoint: Checkpoint) -> None:
     """Strict key and shape check with one clear error: the first offending keys, and which known config fits."""
     check_finite(checkpoint.state, checkpoint.path)
-    model_state, disc_state = split_state(checkpoint.state)
-    problems = mismatches(model.state_dict(), model_state)
-    if disc_state:
-        discriminator = _meta(lambda: build_discriminator(checkpoint.config.model))
-        problems += mismatches(discriminator.state_dict(), disc_state, "discriminator.")
+    problems = shape_problems(model, checkpoint)
     if problems:
         more = " …" if len(problems) > 4 else ""
         raise CheckpointError(f"{checkpoint.path}: does not fit its config: {'; '.join(problems[:4])}{more} "
                               f"({_fitting_hint(checkpoint.state)})")
+
+
+def shape_problems(model: AnimationModel, checkpoint: Checkpoint) -> list[str]:
+    """Key and shape differences between the checkpoint and `model` (built, or on the meta device) and its
+    discriminator; [] when it fits."""
+    model_state, disc_state = split_state(checkpoint.state)
+    problems = mismatches(model.state_dict(), model_state)
+    if disc_state:
+        discriminator = meta(lambda: build_discriminator(checkpoint.config.model))
+        problems += mismatches(discriminator.state_dict(), disc_state, "discriminator.")
+    return problems
 
 
 def load_strict(model: AnimationModel, checkpoint: Checkpoint, discriminator: nn.Module | None = None) -> None:
@@ -157,7 +163,7 @@ def fitting_presets(state: dict[str, Tensor]) -> list[str]:
     fits = []
     for name in list_presets():
         try:
-            model = _meta(lambda: build_model(load_config(name).model))
+            model = meta(lambda: build_model(load_config(name).model))
         except ConfigError:
             continue
         if {k: tuple(v.shape) for k, v in model.state_dict().items()} == shapes:
@@ -173,7 +179,7 @@ def _fitting_hint(state: dict[str, Tensor]) -> str:
     return "it fits: " + ", ".join(named)
 
 
-def _meta(build):
+def meta(build):
     with torch.device("meta"):
         return build()
 
@@ -181,7 +187,7 @@ def _meta(build):
 def convert_checkpoint(source: str | Path, target: str | Path, config: Config | str | Path | None = None) -> Checkpoint:
     """Any supported checkpoint -> our safetensors, bit for bit (optimizer states are left out)."""
     checkpoint = read_checkpoint(source, config)
-    model = _meta(lambda: build_model(checkpoint.config.model))
+    model = meta(lambda: build_model(checkpoint.config.model))
     check_fits(model, checkpoint)
     write_safetensors(target, checkpoint.state, config_to_dict(checkpoint.config))
     return checkpoint

@@ -12,6 +12,7 @@ import pickle
 import pickletools
 import struct
 import warnings
+import zipfile
 from pathlib import Path
 
 import torch
@@ -22,6 +23,10 @@ from ..files import atomic_write  # noqa: F401 - where the checkpoint writers ha
 
 SAFETENSORS_MAGIC_MAX_HEADER = 100_000_000
 FORMAT = "motrans"
+# Version of what our safetensors metadata holds. 1: `format_version`, and the whole config as JSON, where a field the
+# file lacks (written before the config gained it) takes its default. Files without a version read as version 1 does.
+# A change that old readers would misread (a renamed or re-meant field) raises it, and `config_metadata` migrates.
+FORMAT_VERSION = 1
 
 
 def is_safetensors(path: Path) -> bool:
@@ -34,14 +39,15 @@ def is_safetensors(path: Path) -> bool:
     return 0 < size < SAFETENSORS_MAGIC_MAX_HEADER and head[8:9] == b"{"
 
 
-def read_pickle(path: Path) -> dict:
-    """torch.load with weights_only=True on CPU; any failure is one CheckpointError naming the file."""
+def read_pickle(path: Path, mmap: bool = False) -> dict:
+    """torch.load with weights_only=True on CPU; any failure is one CheckpointError naming the file. `mmap`: a zip
+    file's tensors are mapped, not read, until used (`motrans info` reads their shapes only)."""
     if path.stat().st_size == 0:
         raise CheckpointError(f"{path}: empty file, not a checkpoint")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # torch warns about pickle protocols before refusing anyway
-            data = torch.load(path, map_location="cpu", weights_only=True)
+            data = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap and zipfile.is_zipfile(path))
     except pickle.UnpicklingError as error:
         if "GLOBAL" in str(error) or _imports_code(path):  # a class or function the unpickler would import
             raise CheckpointError(f"{path}: refused: not a plain weights file; it may carry code, which a "
@@ -93,7 +99,8 @@ def write_safetensors(path: str | Path, state: dict[str, Tensor], config: dict, 
     from safetensors.torch import save_file
 
     tensors = {key: value.detach().contiguous().clone() for key, value in state.items()}
-    metadata = {"format": FORMAT, "config": json.dumps(config), **(extra or {})}
+    metadata = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "config": json.dumps(config),
+                **(extra or {})}
     atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
 
 
@@ -107,7 +114,20 @@ def check_finite(state: dict[str, Tensor], path: Path | str) -> None:
 def config_metadata(metadata: dict[str, str], path: Path) -> dict:
     if metadata.get("format") != FORMAT or "config" not in metadata:
         raise CheckpointError(f"{path}: safetensors file without a motrans config in its metadata")
+    format_version(metadata, path)
     try:
         return json.loads(metadata["config"])
     except json.JSONDecodeError:
         raise CheckpointError(f"{path}: its config metadata is not valid JSON") from None
+
+
+def format_version(metadata: dict[str, str], path: Path) -> int:
+    """The file's format version (0: written before versions were stored); a newer one than ours is refused rather
+    than misread."""
+    text = metadata.get("format_version", "0")
+    if not text.isdigit():
+        raise CheckpointError(f"{path}: format_version {text!r} in its metadata is not a whole number")
+    if int(text) > FORMAT_VERSION:
+        raise CheckpointError(f"{path}: written by a newer motrans (file format {text}; this one reads up to "
+                              f"{FORMAT_VERSION}): upgrade motrans to read it")
+    return int(text)

@@ -9,26 +9,18 @@ H/2 and H, one per level of the inpainting generator. Every `grid_sample` uses a
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..config import DenseMotionConfig
+from ..config_bounds import MASKS, upsamplings  # the four occlusion masks, at H/8, H/4, H/2 and H
 from . import tps
 from .backbones.hourglass import Hourglass
 from .dense_motion import MotionGrid, blend_motions, warp_parts
 from .geometry import background_motion, coordinate_grid, full_precision, gaussian_heatmaps
 from .layers import UpBlock, instance_norm
 from .motion import Flow, Motion
-
-MASKS = 4  # occlusion masks at H/8, H/4, H/2, H: the authors always predict four
-
-
-def upsamplings(scale: float) -> int:
-    """How many ×2 steps lead from the motion grid back to the frame: log2(1/scale)."""
-    return round(math.log2(1 / scale))
 
 
 class TPSDenseMotion(MotionGrid):

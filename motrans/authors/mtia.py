@@ -1,16 +1,53 @@
-"""The authors' MTIA YAML layout (`dataset_params`, `model_params`, `train_params`, `MODEL`, ...) into ours.
+"""The authors' MoTrans code, `JialeTao/MTIA`: its YAML files and its checkpoints, in our terms.
 
-Every key of their files is either translated or listed in `IGNORED` with the reason it has no effect
-(`../shared/reference/mtia.md` §1); anything else is a `ConfigError`, so a typo is never silently dropped.
+YAML (`config/voxceleb1.yaml`, ...: `dataset_params`, `model_params`, `train_params`, `MODEL`, ...): every key is
+translated or listed in `IGNORED` with the reason it has no effect (`../shared/reference/mtia.md` §1); anything
+else is a `ConfigError`, so a typo is never silently dropped. The defaults their code applies where a file is silent
+are `apply_defaults`; FOMM's and MRAA's files share them, since MTIA forked FOMM.
+
+Checkpoint (`00000099-checkpoint.pth.tar`): `generator` (with `dense_motion_network` inside), `kp_detector`,
+optionally `bg_predictor`, `discriminator` (untrained: every GAN weight is 0), optimizer states and `epoch`
+(`keys/mtia_checkpoint_structure.txt`). We flatten the model entries with their name as prefix and rename every key;
+a key no rule covers is an error, never dropped.
+
+Quirks: `generator.skips` changes no weight, so the vox and mgif files have identical shapes and a checkpoint needs
+its YAML; the sine position embedding is in the state dict, so 256² and 384² files are not interchangeable.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from .config import put
-from .errors import ConfigError
+from torch import Tensor
 
+from ..config import Config
+from ..errors import ConfigError
+from . import keymap
+from .keymap import compile_rules
+from .release import Release
+from .yamlmap import translate_keys
+
+LAYOUT = "MTIA"
+REPOSITORY = "JialeTao/MTIA"
+METHOD = "motrans"
+ARTICLED = "an MTIA"  # for messages
+LOOKS_LIKE = "an authors' MTIA (MoTrans)"
+# Why a checkpoint cannot rebuild its model alone; "" when its shapes say all.
+YAML_NEEDED = "`skips` is in no weight: the vox and mgif files have the same shapes"
+RELEASES = (
+    Release("00000099-checkpoint.pth.tar", "VoxCeleb", "voxceleb1.yaml", "motrans-vox256", "706 MB",
+            {"frame_size": [256, 256], "background.kind": "none"}),
+    Release("00000099-checkpoint.pth.tar", "TaiChiHD", "taichi256.yaml", "motrans-taichi256", "781 MB",
+            {"frame_size": [256, 256], "background.kind": "affine"}),
+    Release("00000099-checkpoint.pth.tar", "TED-talks", "ted384.yaml", "motrans-ted384", "706 MB",
+            {"frame_size": [384, 384]}),
+    Release("00000099-checkpoint.pth.tar", "MGIF", "mgif256.yaml", "motrans-mgif256", "706 MB",
+            {"frame_size": [256, 256], "background.kind": "none"}),
+)
+
+
+# ------------------------------------------------------------------------------------------------ YAML
 AUTHORS_TOP = {"dataset_params", "model_params", "train_params", "reconstruction_params", "animate_params",
                "visualizer_params", "MODEL"}
 
@@ -104,42 +141,21 @@ RENAMES = {
 }
 
 
-def is_authors_config(data: dict) -> bool:
+def matches_yaml(data: dict) -> bool:
+    """MTIA's layout: the authors' top-level keys, none of ours (FOMM's, MRAA's and TPSMM's match too: they
+    are tried first)."""
     return bool(set(data) & AUTHORS_TOP) and not {"model", "data", "train", "animate"} & set(data)
 
 
 def translate(data: dict, source: str) -> dict:
-    """Authors' nested dict -> our nested dict (still to be type-checked by `config_from_dict`)."""
-    unknown = set(data) - AUTHORS_TOP
-    if unknown:
-        raise ConfigError(f"{source}: unknown key {sorted(unknown)[0]!r} in an authors' (MTIA) config")
-    out: dict = {}
-    for path, value in _leaves(data):
-        if _ignored(path):
-            continue
-        target = RENAMES.get(path)
-        if target is None:
-            raise ConfigError(f"{source}: unknown key {path!r} in an authors' (MTIA) config")
-        put(out, target, _convert(path, value, source))
+    """The authors' nested dict -> our nested dict (still to be type-checked by `config_from_dict`)."""
+    out = translate_keys(data, source, LAYOUT, AUTHORS_TOP, RENAMES, IGNORED, convert_value)
     _check_hrnet(data.get("MODEL", {}), source)
-    _apply_defaults(data, out)
+    apply_defaults(data, out)
     return out
 
 
-def _leaves(data: dict, prefix: str = ""):
-    for key, value in data.items():
-        path = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(value, dict) and value and not _ignored(path):
-            yield from _leaves(value, path)
-        else:
-            yield path, value
-
-
-def _ignored(path: str) -> bool:
-    return path in IGNORED or path.split(".", 1)[0] in IGNORED
-
-
-def _convert(path: str, value: Any, source: str) -> Any:
+def convert_value(path: str, value: Any, source: str) -> Any:
     if path == "dataset_params.frame_shape":
         return list(value[:2])
     if path == "MODEL.PATCH_SIZE":
@@ -153,8 +169,6 @@ def _convert(path: str, value: Any, source: str) -> Any:
     if value is None:
         raise ConfigError(f"{source}: {path} is empty")
     return value
-
-
 
 
 def _check_hrnet(model: dict, source: str) -> None:
@@ -178,7 +192,7 @@ def _check_hrnet(model: dict, source: str) -> None:
         raise ConfigError(f"{source}: MODEL.NAME {name!r} is not supported (pose_tokenpose_b or _s)")
 
 
-def _apply_defaults(data: dict, out: dict) -> None:
+def apply_defaults(data: dict, out: dict) -> None:
     """Values the authors' code takes from its own defaults rather than from the file."""
     params = data.get("model_params", {})
     model = out.setdefault("model", {})
@@ -194,11 +208,11 @@ def _apply_defaults(data: dict, out: dict) -> None:
     animate = data.get("animate_params", {}).get("normalization_params", {})
     out.setdefault("animate", {}).setdefault("relative", bool(animate.get("use_relative_movement", False)))
     out["animate"].setdefault("relative_jacobian", bool(animate.get("use_relative_jacobian", False)))
-    _jitter_defaults(data, out)
-    _loss_defaults(data, out)
+    jitter_defaults(data, out)
+    loss_defaults(data, out)
 
 
-def _jitter_defaults(data: dict, out: dict) -> None:
+def jitter_defaults(data: dict, out: dict) -> None:
     """The authors' ColorJitter defaults to 0 for any value a file leaves out (mgif sets only hue)."""
     jitter = data.get("dataset_params", {}).get("augmentation_params", {}).get("jitter_param")
     ours = out.setdefault("data", {}).setdefault("augment", {}).setdefault("jitter", {})
@@ -206,7 +220,7 @@ def _jitter_defaults(data: dict, out: dict) -> None:
         ours.setdefault(name, 0.0 if jitter is None or name not in jitter else jitter[name])
 
 
-def _loss_defaults(data: dict, out: dict) -> None:
+def loss_defaults(data: dict, out: dict) -> None:
     """A weight the file leaves out is 0 in the authors' code (they test `loss_weights[...] != 0`)."""
     weights = data.get("train_params", {}).get("loss_weights")
     if weights is None:
@@ -217,3 +231,83 @@ def _loss_defaults(data: dict, out: dict) -> None:
         loss.setdefault(name, 0.0)
     loss.setdefault("perceptual", [0.0] * 5)
     loss.setdefault("feature_matching", [0.0] * 4)
+
+
+# ------------------------------------------------------------------------------------------------ checkpoint
+MODEL_ENTRIES = ("kp_detector", "generator", "bg_predictor", "discriminator")
+OTHER_ENTRIES = ("optimizer_generator", "optimizer_discriminator", "optimizer_kp_detector", "optimizer_bg_predictor",
+                 "epoch")
+
+# HRNet models (pose_tokenpose_b) keep the CNN in `pre_feature` and the tokens in `transformer`; the Stem ablation
+# (pose_tokenpose_s) keeps both in `features`.
+_TOKENS = r"kp_detector\.(?:transformer|features)\."
+_LAYER = r"kp_detector\.(?:transformer\.transformer|features\.transformer)\.layers\.(\d+)\."
+# (authors' prefix as a regex, our prefix); the first match wins, the rest of the key is kept.
+RULES = compile_rules([
+    (r"kp_detector\.pre_feature\.", "estimator.backbone."),
+    (r"kp_detector\.features\.(conv1|bn1|conv2|bn2|layer1)\.", r"estimator.backbone.\1."),
+    (_TOKENS + r"keypoint_token$", "estimator.motion_tokens"),
+    (_TOKENS + r"pos_embedding$", "estimator.position"),
+    (_TOKENS + r"patch_to_embedding\.", "estimator.patch_embedding."),
+    (_LAYER + r"0\.fn\.norm\.", r"estimator.layers.\1.attention_norm."),
+    (_LAYER + r"0\.fn\.fn\.to_qkv\.", r"estimator.layers.\1.attention.qkv."),
+    (_LAYER + r"0\.fn\.fn\.to_out\.0\.", r"estimator.layers.\1.attention.out."),
+    (_LAYER + r"1\.fn\.norm\.", r"estimator.layers.\1.mlp_norm."),
+    (_LAYER + r"1\.fn\.fn\.net\.0\.", r"estimator.layers.\1.mlp.0."),
+    (_LAYER + r"1\.fn\.fn\.net\.3\.", r"estimator.layers.\1.mlp.2."),
+    (_TOKENS + r"mlp_head\.0\.", "estimator.keypoint_head.norm."),
+    (_TOKENS + r"mlp_head\.1\.", "estimator.keypoint_head.linear."),
+    (_TOKENS + r"mlp_head_jacobian\.0\.", "estimator.affine_head.norm."),
+    (_TOKENS + r"mlp_head_jacobian\.1\.", "estimator.affine_head.linear."),
+    (r"generator\.dense_motion_network\.down\.", "dense_motion.downsample."),
+    (r"generator\.dense_motion_network\.", "dense_motion."),
+    (r"generator\.", "generator."),
+    (r"bg_predictor\.", "background."),
+    (r"discriminator\.", "discriminator."),
+])
+
+
+def matches(checkpoint: dict) -> bool:
+    """True for the authors' MTIA layout: top-level `kp_detector` with a transformer inside."""
+    kp = checkpoint.get("kp_detector")
+    return isinstance(kp, dict) and any(str(k).endswith("keypoint_token") for k in kp)
+
+
+def convert(checkpoint: dict) -> dict[str, Tensor]:
+    """The authors' checkpoint dict -> our state dict (AnimationModel keys plus `discriminator.*`)."""
+    return keymap.convert(checkpoint, MODEL_ENTRIES, OTHER_ENTRIES, RULES, ARTICLED)
+
+
+def config_from(state: dict[str, Tensor]) -> dict:
+    """What the shapes of a converted state dict say about its config (a partial `model:` dict).
+
+    `generator.skips` changes no weight, so it cannot be read off: the authors' vox and mgif files have identical
+    shapes and differ only there. The caller must take it from a YAML file.
+    """
+    tokens = state["estimator.motion_tokens"].shape
+    stem = "estimator.backbone.transition1.0.0.weight" not in state
+    depth = 1 + max(int(k.split(".")[2]) for k in state if k.startswith("estimator.layers."))
+    model: dict = {
+        "num_kp": tokens[1] // 2,
+        "estimator": {"dim": tokens[2], "depth": depth, "backbone": {"kind": "stem"} if stem else
+                      {"width": state["estimator.backbone.transition1.0.0.weight"].shape[0]}},
+    }
+    if "estimator.position" in state:
+        side = math.isqrt(state["estimator.position"].shape[1]) * 16  # square frames, 4×4 patches at 1/4
+        model["frame_size"] = [side, side]
+    else:
+        model["estimator"]["position"] = "none"
+    if "background.fc.weight" in state:
+        kinds = {2: "shift", 6: "affine", 8: "perspective"}
+        model["background"] = {"kind": kinds[state["background.fc.weight"].shape[0]]}
+    return model
+
+
+def shape_config(state: dict[str, Tensor]) -> dict:
+    """The config dict the weights' shapes give, defaults elsewhere: not enough to load (`YAML_NEEDED`)."""
+    return {"model": config_from(state)}
+
+
+def follow_state(config: Config, state: dict[str, Tensor]) -> Config:
+    """The config as given: every part of the model is always stored."""
+    return config

@@ -1,8 +1,8 @@
 """Exhaustive key maps for foreign checkpoints: flatten the per-module entries, rename every key, refuse leftovers.
 
-A layout module (`fomm`, `mraa`) gives its model entries, the entries it knowingly skips (optimizers, epochs) and
-its ordered `(authors' prefix regex, our prefix)` rules; the first matching rule wins and the rest of the key is
-kept.
+Each codebase's module (`authors.mtia`, `fomm`, `mraa`, `tpsmm`) gives its model entries, the entries it knowingly
+skips (optimizers, epochs) and its ordered `(authors' prefix regex, our prefix)` rules; the first matching rule wins
+and the rest of the key is kept.
 """
 
 from __future__ import annotations
@@ -35,6 +35,13 @@ def rename(key: str, rules: list[tuple[re.Pattern, str]], layout: str) -> str:
         if match:
             return match.expand(replacement) + key[match.end():]
     raise CheckpointError(f"unexpected key {key!r}: not {layout} checkpoint?")
+
+
+def convert(checkpoint: dict, model_entries: tuple[str, ...], other_entries: tuple[str, ...],
+            rules: list[tuple[re.Pattern, str]], layout: str) -> dict[str, Tensor]:
+    """An authors' checkpoint dict -> our state dict: every key of the model entries renamed by `rules`."""
+    state = flatten(checkpoint, model_entries, other_entries, layout)
+    return {rename(key, rules, layout): value for key, value in state.items()}
 
 
 def count_blocks(state: dict[str, Tensor], prefix: str) -> int:
