@@ -1,0 +1,129 @@
+"""`motrans export`: a model as ONNX graphs (estimator, encoder, renderer) with a manifest, checked on export.
+
+    export_checkpoint("vox.safetensors", "vox-onnx", dtype="int8")
+
+The graphs hold no `linalg` op: 2×2 inverses, MRAA's SVD and TPSMM's spline systems are closed forms
+(`closed_form`), traced in place of the torch path's calls (`tracing`). Each float32 graph is run once by
+onnxruntime at another batch size than it was traced at and compared with the torch path; an int8 export adds
+a renderer graph whose generator runs in int8 beside the float32 ones and reports its PSNR against them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import onnx
+
+from .. import __version__
+from ..errors import InputError, MotransError
+from ..files import nearest_existing, replace_folder
+from ..models import AnimationModel
+from ..packaged import sha256
+from .graphs import feature_count, input_names, motion_fields, output_names
+from .manifest import GraphInfo, Manifest, read_manifest
+from .onnx_graphs import parity, run, session, trace
+
+DTYPES = ("float32", "int8")
+TOLERANCE = 1e-3  # max |Δ| a float32 graph may differ from torch before the export is refused, or
+SPREADS = 4  # this many times torch's own spread (its outputs' move when the inputs move by one ulp), if larger
+QUANTISED = ("renderer",)  # its generator part only; the estimator and the encoder stay float32 (quantize.py)
+
+
+def export_checkpoint(checkpoint: str | Path, out: str | Path, config=None, opset: int = 18, dtype: str = "float32",
+                      calibration: list[np.ndarray] | None = None, say=lambda message: None) -> Manifest:
+    """Loads `checkpoint` (through the public loader) and exports it into folder `out`."""
+    from ..checkpoints import load_model_and_config
+
+    model, _ = load_model_and_config(checkpoint, config)
+    return export_model(model, out, opset, dtype, sha256(checkpoint), calibration, say)
+
+
+def export_model(model: AnimationModel, out: str | Path, opset: int = 18, dtype: str = "float32",
+                 checkpoint_sha256: str | None = None, calibration: list[np.ndarray] | None = None,
+                 say=lambda message: None) -> Manifest:
+    """Writes the graphs and manifest.json into `out`, atomically (a folder beside it, renamed when complete)."""
+    if dtype not in DTYPES:
+        raise InputError(f"--dtype {dtype!r}: export knows {', '.join(DTYPES)}")
+    if not 13 <= opset <= 21:
+        raise InputError(f"--opset {opset}: use 13 to 21 (18 recommended)")
+    model = model.float().cpu().eval()
+    out = Path(out)
+    parent = nearest_existing(out.parent)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent if out.parent.exists() else parent))
+    try:
+        manifest = _export_into(model, work, opset, dtype, checkpoint_sha256, calibration, say)
+        replace_folder(work, out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return manifest
+
+
+def _export_into(model, work: Path, opset, dtype, checkpoint_sha256, calibration, say) -> Manifest:
+    fields = motion_fields(model)
+    manifest = Manifest(model.config.estimator.method, list(model.config.frame_size), dtype, opset, __version__,
+                        checkpoint_sha256, fields)
+    for graph in ("estimator", "encoder", "renderer"):
+        path = work / f"{graph}.onnx"
+        say(f"exporting the {graph}")
+        trace(model, graph, path, opset)
+        onnx.checker.check_model(str(path))
+        difference, spread, inputs, outputs = parity(model, graph, path)
+        if not difference <= max(TOLERANCE, SPREADS * spread):
+            raise MotransError(f"the exported {graph} differs from torch by {difference:.3g} (torch's own spread "
+                               f"at one ulp: {spread:.3g})")
+        manifest.graphs[graph] = _info(model, graph, path.name, inputs, outputs, difference, spread)
+    if dtype == "int8":
+        _quantise(model, work, manifest, calibration, say)
+    manifest.write(work)
+    return manifest
+
+
+def _info(model, graph: str, file: str, inputs, outputs, difference: float | None = None,
+          spread: float | None = None) -> GraphInfo:
+    """File, input and output shapes ("batch" where dynamic), and the parity figures."""
+    fields, levels = motion_fields(model), feature_count(model)
+    names_in, names_out = input_names(graph, fields, levels), output_names(graph, fields, levels)
+    batch_in = set(fields) if graph == "renderer" else set(names_in)
+    shapes = lambda names, tensors, batch: {  # noqa: E731
+        n: ["batch" if n in batch else 1, *t.shape[1:]] for n, t in zip(names, tensors)}
+    outs = shapes(names_out, outputs, set(names_out))
+    return GraphInfo(file, shapes(names_in, inputs, batch_in), outs, difference, spread)
+
+
+def _quantise(model, work: Path, manifest: Manifest, calibration, say) -> None:
+    from .quantize import calibration_inputs, puppet_frames, quantize
+
+    frames = calibration if calibration is not None else puppet_frames(tuple(model.config.frame_size))
+    for graph in QUANTISED:
+        say(f"quantising the {graph} to int8 on {len(frames)} calibration frames")
+        names = input_names(graph, manifest.motion_fields, feature_count(model))
+        quantize(work / f"{graph}.onnx", work / f"{graph}.int8.onnx", names, calibration_inputs(model, graph, frames))
+        onnx.checker.check_model(str(work / f"{graph}.int8.onnx"))
+        info = replace(manifest.graphs[graph], file=f"{graph}.int8.onnx", max_abs_difference=None,
+                       torch_spread=None)
+        if graph == "renderer":
+            held_out = puppet_frames(tuple(model.config.frame_size), seed=1)
+            info.psnr_db = renderer_psnr(model, work, held_out)
+        manifest.graphs[f"{graph}.int8"] = info
+
+
+def renderer_psnr(model, work: Path, frames: list[np.ndarray]) -> float:
+    """PSNR (dB, 8-bit frames) of the int8 renderer against the float32 one, on held-out puppet frames (another
+    video than the calibration's) or the given calibration frames."""
+    from .quantize import calibration_inputs
+
+    reference, reduced = session(work / "renderer.onnx"), session(work / "renderer.int8.onnx")
+    squared = []
+    for inputs in calibration_inputs(model, "renderer", frames):
+        a, b = (np.round(np.clip(run(s, inputs)[0], 0, 1) * 255) for s in (reference, reduced))
+        squared.append(np.mean((a - b) ** 2))
+    mse = float(np.mean(squared))
+    return float("inf") if mse == 0 else 10 * np.log10(255**2 / mse)
+
+
+__all__ = ["export_checkpoint", "export_model", "read_manifest", "sha256", "Manifest", "DTYPES"]
