@@ -4,7 +4,8 @@ Per video and method: the first frame is the source, every frame is driven by it
 authors' reconstruction.py), streaming and batched. Each finished video is written atomically to
 OUT/<method>/videos/<name>.json with the content key it was computed for (stored.py), so a killed run resumes
 without redoing them and a changed checkpoint, config, protocol or video is measured again. At the end: per-video
-CSV, means as JSON, and a Markdown table in the layout of the paper's Table 2.
+CSV, means as JSON, and a Markdown table in the layout of the paper's Table 2. Under torchrun the videos are
+shared out between the processes (motrans/shard.py) and rank 0 writes the merged files.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ..animate.pipeline import Animator
 from ..checkpoints.io import atomic_write
 from ..data import frames as datasets
 from ..errors import CheckpointError, InputError
+from .. import shard
 from ..progress import Progress
 from ..validate import device as check_device
 from ..validate import inside, whole
@@ -65,17 +67,31 @@ def evaluate(methods: dict[str, Method], data_root: str | Path, out_dir: str | P
     """
     out_dir = check_arguments(methods, data_root, out_dir, options, device)
     videos = datasets.test_videos(data_root, options.split)[: options.max_videos or None]
+    with shard.joined() as world:
+        return _evaluate(methods, videos, out_dir, options, shard.local_device(device, world), world)
+
+
+def _evaluate(methods: dict[str, Method], videos: list, out_dir: Path, options: EvaluateOptions, device: str,
+              world: shard.World) -> dict[str, dict[str, float]]:
+    """Under torchrun each rank measures its share of the videos (longest first, balanced by frames); every rank
+    then holds every row, and rank 0 writes the files. Means come from the rows in name order, so that one process
+    and N give the same figures to the last digit."""
+    order = {video.name: index for index, video in enumerate(videos)}
+    mine = [videos[i] for i in shard.my_share([video.count for video in videos], world)]
     animators = {name: Animator.from_checkpoint(m.checkpoint, m.config, device) for name, m in methods.items()}
-    contents = {video.name: video_sha256(video) for video in videos}
+    contents = {video.name: video_sha256(video) for video in mine}
     means = {}
     for name, animator in animators.items():
         key = method_key(methods[name].checkpoint, methods[name].config, animator.model.config,
                          protocol(options, animator))
         keys = {video: key | {"video": sha} for video, sha in contents.items()}
-        rows = _rows(name, animator, videos, keys, out_dir / name / "videos", options)
+        rows = _rows(name, animator, mine, keys, out_dir / name / "videos", options, shown=world.main)
+        rows = sorted(shard.everyone(rows, world), key=lambda row: order[row["video"]])
         means[name] = _mean(rows)
-        _write_method(out_dir / name, rows, means[name])
-    _write_table(out_dir, means, options.kind)
+        if world.main:
+            _write_method(out_dir / name, rows, means[name])
+    if world.main:
+        _write_table(out_dir, means, options.kind)
     return means
 
 
@@ -142,21 +158,21 @@ def protocol(options: EvaluateOptions, animator: Animator) -> dict:
 
 
 def _rows(name: str, animator: Animator, videos: list, keys: dict[str, dict], folder: Path,
-          options: EvaluateOptions) -> list[dict]:
+          options: EvaluateOptions, shown: bool = True) -> list[dict]:
     """Each video's row: the stored one where its key matches, else measured now and stored at once."""
     found = {video.name: stored.load(folder / f"{video.name}.json", keys[video.name]) for video in videos}
     line = stored.note(name, list(found.values()))
     if line:
         print(line, file=sys.stderr)
     rows = []
-    for video in _progress(videos, name):
+    for video in _progress(videos, name, shown):
         row = found[video.name][0]
         rows.append(_measure_and_store(animator, video, folder, keys[video.name], options) if row is None else row)
     return rows
 
 
-def _progress(videos, name):
-    progress = Progress(len(videos), f"videos ({name})")
+def _progress(videos, name, shown: bool = True):
+    progress = Progress(len(videos), f"videos ({name})", enabled=shown)
     for video in videos:
         yield video
         progress.update()
