@@ -1,8 +1,11 @@
 """Streaming video I/O on PyAV (FFmpeg bundled in the wheel): frames are decoded and encoded one at a time, so
-memory does not grow with the length of a video. Audio is copied packet by packet, never re-encoded.
+memory does not grow with the length of a video. Audio is copied packet by packet where the container takes it
+(`audio.py`), re-encoded only where it does not.
 
-Readers yield RGB uint8 frames (H, W, 3). Inputs: any container FFmpeg reads (mp4, mov, avi, webm, mkv, gif) or a
-directory of PNG/JPG frames in name order. Outputs: `.mp4` (H.264), `.gif`, or a directory of PNGs.
+Readers yield RGB uint8 frames (H, W, 3), optionally only those between `start` and `end` seconds. Inputs: any
+container FFmpeg reads (mp4, mov, avi, webm, mkv, gif), a still image (one frame) or a directory of PNG/JPG frames in
+name order. Outputs: `.mp4`, `.mov`, `.mkv` (H.264), `.webm` (VP9, else AV1), `.gif`, or a folder of PNGs; each
+carries a tag naming motrans and the method (`tag`), except a GIF, which has no place for one.
 """
 
 from __future__ import annotations
@@ -22,7 +25,11 @@ from ..errors import InputError
 from ..files import naming_full_disk, nearest_existing, replace_folder, settle_mode
 from .image import FRAME_EXTENSIONS, MAX_PIXELS, read_image
 
-VIDEO_OUTPUTS = (".mp4", ".gif")
+VIDEO_OUTPUTS = (".mp4", ".mov", ".mkv", ".webm", ".gif")
+H264_KINDS = ("mp4", "mov", "mkv")
+# The first encoder PyAV's bundled FFmpeg has, per output kind (WebM: VP9, else AV1).
+ENCODERS = {"mp4": ("libx264",), "mov": ("libx264",), "mkv": ("libx264",), "webm": ("libvpx-vp9", "libsvtav1"),
+            "gif": ("gif",)}
 FRAMES_MARKER = ".motrans-frames"  # in every frames output: the proof that --overwrite may replace the folder
 FRAME_NAME = re.compile(r"\d{6}\.png")
 
@@ -34,6 +41,7 @@ class VideoInfo:
     width: int
     height: int
     has_audio: bool
+    start: float = 0.0  # seconds into the file where the frames begin (--start)
 
 
 def _open(path: Path):
@@ -80,23 +88,33 @@ def probe(path: str | Path, fps: float | None = None) -> VideoInfo:
         if width * height > MAX_PIXELS:
             raise InputError(f"{path}: frames of {width}x{height} are more than the {MAX_PIXELS // 10**6}-megapixel "
                              "limit")
-        return VideoInfo(float(rate), stream.frames or None, width, height, bool(container.streams.audio))
+        frames = 1 if _still(container) else stream.frames or None
+        return VideoInfo(float(rate), frames, width, height, bool(container.streams.audio))
     finally:
         container.close()
 
 
-def read_frames(path: str | Path) -> Iterator[np.ndarray]:
-    """Yields RGB uint8 (H, W, 3) frames one at a time; a video that yields none is an InputError."""
+def _still(container) -> bool:
+    """A single picture (PNG, JPEG, WebP, …) that FFmpeg reads as a one-frame video."""
+    return container.format.name == "image2" or container.format.name.endswith("_pipe")
+
+
+def read_frames(path: str | Path, start: float = 0.0, end: float | None = None,
+                fps: float = 25.0) -> Iterator[np.ndarray]:
+    """Yields RGB uint8 (H, W, 3) frames one at a time, those shown from `start` to before `end` seconds (a frames
+    directory at `fps`); a video that yields none is an InputError."""
     path = Path(path)
     if path.is_dir():
-        yield from (read_image(p) for p in frame_files(path))
+        files = frame_files(path)
+        first, stop = round(start * fps), None if end is None else round(end * fps)
+        yield from (read_image(p) for p in files[first:stop])
         return
     import av
 
     container = _open(path)
     count = 0
     try:
-        for frame in container.decode(video=0):
+        for frame in _decoded(container, start, end):
             count += 1
             yield frame.to_ndarray(format="rgb24")
     except av.error.FFmpegError as error:
@@ -106,18 +124,48 @@ def read_frames(path: str | Path) -> Iterator[np.ndarray]:
     finally:
         container.close()
     if count == 0:
-        raise InputError(f"{path}: no decodable video frame")
+        span = f" between {start:g} s and {end:g} s" if end is not None else f" after {start:g} s" if start else ""
+        raise InputError(f"{path}: no decodable video frame{span}")
+
+
+def _decoded(container, start: float, end: float | None):
+    """The container's video frames shown in [start, end) seconds; a start seeks to the keyframe before it."""
+    stream = container.streams.video[0]
+    if start > 0 and stream.time_base:
+        container.seek(int(start / stream.time_base), stream=stream, backward=True)
+    half = 0.5 / float(stream.average_rate or stream.guessed_rate or 25)  # a frame shown at start - ε counts
+    for frame in container.decode(stream):
+        time = frame.time
+        if time is not None and time < start - half:
+            continue
+        if end is not None and time is not None and time >= end - half:
+            break
+        yield frame
+
+
+def trimmed(info: VideoInfo, start: float, end: float | None) -> VideoInfo:
+    """What `read_frames(…, start, end)` gives of a video probed as `info`: the frame count, where known."""
+    if not start and end is None:
+        return info
+    frames = info.frames
+    if frames is not None:
+        last = frames if end is None else min(frames, round(end * info.fps))
+        frames = max(0, last - round(start * info.fps))
+    return VideoInfo(info.fps, frames, info.width, info.height, info.has_audio, start)
 
 
 def output_kind(path: str | Path) -> str:
-    """"mp4", "gif" or "frames" (an existing directory, or a path ending in a separator)."""
+    """"mp4", "mov", "mkv", "webm", "gif" or "frames" (a folder: one that exists, a path ending in a separator,
+    or a name with no extension)."""
     text = str(path)
     if text.endswith(("/", os.sep)) or Path(text).is_dir():
         return "frames"
     suffix = Path(text).suffix.lower()
+    if not suffix:
+        return "frames"
     if suffix in VIDEO_OUTPUTS:
         return suffix[1:]
-    raise InputError(f"{path}: unknown output type {suffix or '(none)'!r}: use .mp4, .gif or a directory ending in /")
+    raise InputError(f"{path}: unknown output type {suffix!r}: use {', '.join(VIDEO_OUTPUTS)} or a folder")
 
 
 def check_output(path: str | Path, overwrite: bool = False) -> str:
@@ -163,14 +211,18 @@ class VideoWriter:
     """Writes frames to a temporary file or folder beside the target and renames it into place on `close()`.
 
     `abort()` (or leaving a `with` block by an exception) removes everything written: no partial output. A frames
-    folder is swapped in whole, marked as ours (FRAMES_MARKER). For mp4, the audio of `audio_from` is copied in,
-    cut to the video's length.
+    folder is swapped in whole, marked as ours (FRAMES_MARKER). Into a video container, the audio of `audio_from`
+    from `audio_start` seconds on is copied, cut to the video's length (a GIF has none). `tag` is written in the
+    container's comment (a PNG's Software text): the provenance of a generated video; by default DEFAULT_TAG.
     """
 
-    def __init__(self, path: str | Path, fps: float, audio_from: str | Path | None = None, overwrite: bool = False):
+    def __init__(self, path: str | Path, fps: float, audio_from: str | Path | None = None, overwrite: bool = False,
+                 *, audio_start: float = 0.0, tag: str | None = None, say=None):
         self.path, self.fps, self.overwrite = Path(path), fps, overwrite
         self.kind = check_output(path, overwrite)
         self.audio_from = Path(audio_from) if audio_from else None
+        self.tag = default_tag() if tag is None else tag
+        self.audio_start, self.say = audio_start, say or (lambda message: None)
         home = nearest_existing(self.path.parent)
         self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.motrans-", dir=home))
         self.count = 0
@@ -189,18 +241,27 @@ class VideoWriter:
         """One RGB uint8 (H, W, 3) frame."""
         with naming_full_disk(self.path):
             if self.kind == "frames":
-                from PIL import Image
-
-                Image.fromarray(frame).save(self.tmp / f"{self.count:06d}.png")
+                self._save_png(frame)
             else:
                 self._encode(frame)
         self.count += 1
+
+    def _save_png(self, frame: np.ndarray) -> None:
+        from PIL import Image
+        from PIL.PngImagePlugin import PngInfo
+
+        info = PngInfo()
+        if self.tag:
+            info.add_text("Software", self.tag)
+        Image.fromarray(frame).save(self.tmp / f"{self.count:06d}.png", pnginfo=info)
 
     def _encode(self, frame: np.ndarray) -> None:
         import av
 
         if self._container is None:
             self._container = av.open(str(self.tmp / f"out.{self.kind}"), mode="w")
+            if self.tag:
+                self._container.metadata["comment"] = self.tag
             self._stream = self._add_video_stream(frame.shape[1], frame.shape[0])
         picture = av.VideoFrame.from_ndarray(frame, format="rgb24")
         for packet in self._stream.encode(picture):
@@ -208,13 +269,13 @@ class VideoWriter:
 
     def _add_video_stream(self, width: int, height: int):
         rate = Fraction(self.fps).limit_denominator(1001)
+        codec = video_encoder(self.kind)
+        stream = self._container.add_stream(codec, rate=rate)
         if self.kind == "gif":
-            stream = self._container.add_stream("gif", rate=rate)
             stream.pix_fmt = "rgb8"
         else:
-            stream = self._container.add_stream("libx264", rate=rate)
             stream.pix_fmt = "yuv420p"
-            stream.options = {"crf": "18", "preset": "medium", **_large_frame_options(width * height)}
+            stream.options = _encoder_options(codec, width * height)
             width, height = width - width % 2, height - height % 2  # yuv420p needs even sizes
         stream.width, stream.height = width, height
         return stream
@@ -241,10 +302,20 @@ class VideoWriter:
             self._container.mux(packet)
         self._container.close()
         video = self.tmp / f"out.{self.kind}"
-        if self.kind == "mp4" and self.audio_from is not None:
-            video = add_audio(video, self.audio_from, self.count / self.fps)
+        if self.audio_from is not None:
+            video = self._with_audio(video)
         settle_mode(video, self.path)
         os.replace(video, self.path)
+
+    def _with_audio(self, video: Path) -> Path:
+        from .audio import add_audio, has_audio
+
+        if not has_audio(self.audio_from):
+            return video
+        if self.kind == "gif":
+            self.say(f"{self.path.name}: a GIF holds no sound; the driving video's audio is left out")
+            return video
+        return add_audio(video, self.audio_from, self.audio_start, self.count / self.fps, self.tag)
 
     def abort(self) -> None:
         if self._container is not None:
@@ -255,38 +326,39 @@ class VideoWriter:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def default_tag(method: str = "") -> str:
+    """`generated by motrans 0.1.0 (image animation[, method M])`: what every output says it is."""
+    from .. import __version__
+
+    return f"generated by motrans {__version__} (image animation{f', method {method}' if method else ''})"
+
+
+def video_encoder(kind: str) -> str:
+    """The encoder for an output kind: the first of ENCODERS[kind] that the bundled FFmpeg has."""
+    import av
+
+    for name in ENCODERS[kind]:
+        try:
+            av.codec.Codec(name, "w")
+            return name
+        except (av.error.FFmpegError, ValueError):  # not built into this FFmpeg
+            continue
+    raise InputError(f".{kind}: this PyAV's FFmpeg has no {' or '.join(ENCODERS[kind])} encoder; use .mp4")
+
+
+def _encoder_options(codec: str, pixels: int) -> dict[str, str]:
+    """Constant quality, visually lossless for this kind of footage: x264 at crf 18; VP9 at crf 31 (its scale is
+    wider: about the same look), row-threaded at a speed setting that keeps encoding cheaper than animating."""
+    if codec == "libx264":
+        return {"crf": "18", "preset": "medium", **_large_frame_options(pixels)}
+    if codec == "libvpx-vp9":
+        return {"crf": "31", "b": "0", "deadline": "good", "cpu-used": "4", "row-mt": "1"}
+    return {"crf": "35", "preset": "8"}  # SVT-AV1
+
+
 def _large_frame_options(pixels: int) -> dict[str, str]:
     """x264 keeps about (lookahead + threads) frames in flight: 40 + 1.5·cores at the medium preset, which is 2 GB
     for a 4096×2730 paste-back. Above 2 megapixels it looks 10 frames ahead with at most 4 threads, so memory stays
     near the source's size, and uses the veryfast preset (same crf), so that writing a full-resolution paste-back
     does not cost more than animating it; small frames, every result so far, are encoded as before."""
     return {"rc-lookahead": "10", "threads": "4", "preset": "veryfast"} if pixels > 2_000_000 else {}
-
-
-def add_audio(video: Path, source: Path, duration: float) -> Path:
-    """Remuxes `video` with the first audio stream of `source` (packets copied), cut at `duration` seconds."""
-    import av
-
-    if source.is_dir():
-        return video
-    with av.open(str(source)) as audio_in:
-        if not audio_in.streams.audio:
-            return video
-        out_path = video.with_name("with_audio.mp4")
-        with av.open(str(video)) as video_in, av.open(str(out_path), mode="w") as out:
-            v_in, a_in = video_in.streams.video[0], audio_in.streams.audio[0]
-            v_out = out.add_stream_from_template(v_in)
-            a_out = out.add_stream_from_template(a_in)
-            for packet in video_in.demux(v_in):
-                if packet.dts is not None:
-                    packet.stream = v_out
-                    out.mux(packet)
-            for packet in audio_in.demux(a_in):
-                if packet.dts is None or packet.pts is None:
-                    continue
-                if packet.pts * a_in.time_base >= duration:
-                    break
-                packet.stream = a_out
-                out.mux(packet)
-    video.unlink()
-    return out_path

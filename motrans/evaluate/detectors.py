@@ -133,6 +133,9 @@ class BodyPose:
                                     f"bundled models (0.10.21 is the last that has): {INSTALL}")
         # static_image_mode: every frame is detected afresh; tracking would tie a generated frame to the one before.
         # model_complexity=1 is the only Pose model inside the 0.10.21 wheel; 0 and 2 download at first use.
+        from .native_logs import filter_native_logs
+
+        filter_native_logs()  # its graph's TFLite and absl lines, printed by threads of its own
         with warnings.catch_warnings():  # protobuf 6 deprecates the FieldDescriptor.label that mediapipe reads
             warnings.simplefilter("ignore", DeprecationWarning)
             self.pose = solutions.pose.Pose(static_image_mode=True, model_complexity=1)
@@ -154,8 +157,8 @@ def quiet_stderr():
     'MessageFactory' object has no attribute 'GetPrototype'" from its C++ bindings, which reads like a failure."""
     saved = os.dup(2)
     try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
+        with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):  # C++ and Python's sys.stderr,
+            os.dup2(devnull.fileno(), 2)  # which is not descriptor 2 under a test's capture or in a notebook
             yield
     finally:
         os.dup2(saved, 2)

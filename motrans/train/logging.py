@@ -7,7 +7,6 @@ driving, prediction with keypoints drawn, and the occlusion map.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -27,8 +26,9 @@ class TrainLogger:
 
             self.writer, self.jsonl = SummaryWriter(str(out_dir / "tensorboard")), None
         except ImportError:
-            print("motrans: tensorboard is not installed; logging to log.jsonl (pip install motrans[train])",
-                  file=sys.stderr)
+            from ..progress import note
+
+            note("tensorboard is not installed; logging to log.jsonl (pip install motrans[train])")
             self.writer, self.jsonl = None, open(out_dir / "log.jsonl", "a")
 
     def scalars(self, step: int, terms: dict[str, float], lrs: dict[str, float], weights: dict[str, float]) -> None:

@@ -524,14 +524,22 @@ def train(config: Config, options: TrainOptions) -> Path:
     return Trainer(config, options).fit()
 
 
+# List files that "none" turns off: the authors' YAMLs name their own `train_list_*.txt`, which one's own data
+# lacks (`--data.train_list none` reads every frame of every clip).
+NO_FILE = ("data.train_list", "data.test_list")
+
+
 def with_overrides(config: Config, overrides: dict[str, str]) -> Config:
-    """Dotted overrides (`train.lr_generator=1e-4`) applied through the strict loader."""
+    """Dotted overrides (`train.lr_generator=1e-4`) applied through the strict loader. A value is read as YAML,
+    except that an empty one is the empty string (YAML's null, which no field takes), and so is `none` for a list
+    file."""
     import yaml
 
     from ..config import put
 
     data = config_to_dict(config)
     for dotted, text in overrides.items():
-        put(data, dotted, yaml.safe_load(text))
+        empty = not text.strip() or (dotted in NO_FILE and text.strip().lower() in ("none", "null", "~"))
+        put(data, dotted, "" if empty else yaml.safe_load(text))
     return config_from_data(data, "command-line overrides")
 

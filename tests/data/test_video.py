@@ -46,5 +46,6 @@ def test_audio_is_cut_to_the_video(tmp_path):
 def test_output_kinds(tmp_path):
     assert output_kind(tmp_path / "a.MP4") == "mp4" and output_kind(tmp_path / "a.gif") == "gif"
     assert output_kind(f"{tmp_path}/new/") == "frames" and output_kind(tmp_path) == "frames"
-    with pytest.raises(InputError, match="unknown output type"):
-        output_kind(tmp_path / "a.webm")
+    assert output_kind(tmp_path / "a.webm") == "webm" and output_kind(tmp_path / "new_folder") == "frames"
+    with pytest.raises(InputError, match="unknown output type '.avi'"):
+        output_kind(tmp_path / "a.avi")
