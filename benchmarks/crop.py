@@ -1,6 +1,6 @@
 """What auto-crop costs: `motrans animate` on a large photo and a 720p phone clip, with and without cropping.
 
-    python benchmarks/crop.py [--frames 30] [--domain face|body]
+    python benchmarks/crop.py [--frames 30] [--domain face|body] [--rounds 2]
 
 A full-size MoTrans (motrans-vox256, random weights: speed does not depend on them) told it animates faces. The
 source is a 256² face pasted into a 2000×1500 photo; the driving video is the first frames of the 1280×720
@@ -70,6 +70,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=30)
     parser.add_argument("--domain", default="face", choices=sorted(SETUPS))
+    parser.add_argument("--rounds", type=int, default=2, help="runs of each setting, in the order a b c c b a")
     args = parser.parse_args()
     print(summary(), flush=True)
     torch.manual_seed(0)
@@ -79,11 +80,16 @@ def main() -> None:
         tmp = Path(tmp)
         source, driving = inputs(tmp, args.frames, args.domain)
         print(f"{args.frames} frames of {clip.name}, source {size[1]}x{size[0]}, {preset} (random weights)")
-        a = timed("(a) --crop none (256x256 out)", animator, source, driving, tmp / "a.mp4", args.frames, crop="none")
-        b = timed(f"(b) --crop {args.domain} --no-paste-back (256x256 out)", animator, source, driving,
-                  tmp / "b.mp4", args.frames, crop=args.domain, paste_back=False)
-        c = timed(f"(c) --crop {args.domain} ({size[1]}x{size[0]} out)", animator, source, driving, tmp / "c.mp4",
-                  args.frames, crop=args.domain)
+        runs = {"a": ("(a) --crop none (256x256 out)", {"crop": "none"}),
+                "b": (f"(b) --crop {args.domain} --no-paste-back (256x256 out)",
+                      {"crop": args.domain, "paste_back": False}),
+                "c": (f"(c) --crop {args.domain} ({size[1]}x{size[0]} out)", {"crop": args.domain})}
+        # a b c, then c b a: a load that drifts during the run weighs on every setting alike
+        seconds = {key: [] for key in runs}
+        for key in ("abc" if args.rounds == 1 else "abccba" * (args.rounds // 2) + "abc" * (args.rounds % 2)):
+            label, options = runs[key]
+            seconds[key].append(timed(label, animator, source, driving, tmp / f"{key}.mp4", args.frames, **options))
+        a, b, c = (sum(seconds[key]) / len(seconds[key]) for key in "abc")
     print(f"  ratios: (b)/(a) = {b / a:.3f}x   (c)/(a) = {c / a:.3f}x")
 
 

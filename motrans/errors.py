@@ -1,5 +1,9 @@
 """One family of errors. The CLI prints `motrans: error: <message>` and exits non-zero."""
 
+import errno
+
+from .files import no_space_message
+
 
 class MotransError(Exception):
     """Base class: every error motrans raises on purpose."""
@@ -15,3 +19,17 @@ class ConfigError(MotransError):
 
 class CheckpointError(MotransError):
     """A checkpoint is unreadable, unsafe, or does not fit its config."""
+
+
+def describe(error: Exception) -> str:
+    """One line for any failure: ours say what they mean; the rest name their kind (`--debug` shows where)."""
+    if isinstance(error, MotransError):
+        return str(error)
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        return no_space_message(error)
+    if isinstance(error, MemoryError):
+        return "out of memory (" + (str(error) or "the input or model is too large for this machine") + ")"
+    if isinstance(error, OSError) and error.filename:
+        return f"{error.filename}: {error.strerror or error}"
+    text = " ".join(str(error).split()) or "no details"
+    return f"{type(error).__name__}: {text[:300]} (run with --debug for the traceback)"

@@ -25,6 +25,14 @@ def _seed():
     torch.manual_seed(0)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache(tmp_path_factory):
+    """`--backend auto` remembers its exports and choices in the user's cache folder: tests use their own."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MOTRANS_CACHE", str(tmp_path_factory.mktemp("motrans-cache")))
+        yield
+
+
 def read_key_list(path: Path) -> dict[str, tuple[int, ...]]:
     """`name (d0,d1,...)` per line, as in ../shared/reference/keys/."""
     shapes = {}
