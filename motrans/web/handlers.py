@@ -186,7 +186,7 @@ def explain_picture(models: Models, label: str, image: Path, source: Path | None
 def form_options(mode: str = "relative", adapt_scale: str = "auto", find_best_frame: bool = False,
                  fit: str = "crop", crop: str = "auto", crop_scale=None, object=None, driving_crop: str = "",
                  driving_object=None, paste_back: str = "auto", side_by_side: bool = False, smooth=0.0,
-                 fps=None, audio: bool = True, max_side=4096, batch_size=4) -> AnimateOptions:
+                 fps=None, audio: bool = True, max_side=4096, batch_size=4, start=None, end=None) -> AnimateOptions:
     """The form's values (blank or 0 meaning "the default", as the CLI's absent flag) -> AnimateOptions."""
     switch = {"auto": None, "on": True, "off": False}
     for name, value in (("adapt scale", adapt_scale), ("paste back", paste_back)):
@@ -198,7 +198,8 @@ def form_options(mode: str = "relative", adapt_scale: str = "auto", find_best_fr
                           crop_scale=_number(crop_scale) or None, object=_whole(object) or None,
                           driving_crop=(driving_crop or "").strip() or None,
                           driving_object=_whole(driving_object) or None, paste_back=switch[paste_back],
-                          max_side=_whole(max_side) or 4096, smooth=_number(smooth) or 0.0)
+                          max_side=_whole(max_side) or 4096, smooth=_number(smooth) or 0.0,
+                          start=_number(start) or 0.0, end=_number(end))
 
 
 def _number(value):

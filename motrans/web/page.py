@@ -18,7 +18,8 @@ from . import handlers
 from .handlers import Site
 
 OPTION_NAMES = ("mode", "adapt_scale", "find_best_frame", "fit", "crop", "crop_scale", "object", "driving_crop",
-                "driving_object", "paste_back", "side_by_side", "smooth", "fps", "audio", "max_side", "batch_size")
+                "driving_object", "paste_back", "side_by_side", "smooth", "fps", "audio", "max_side", "batch_size",
+                "start", "end")
 
 
 def build(site: Site) -> gr.Blocks:
@@ -116,18 +117,21 @@ def _options() -> list:
         crop = gr.Dropdown(["auto", "face", "body", "none"], value="auto", allow_custom_value=True,
                            label="Crop the source (auto, face, body, none, or X,Y,W,H)")
         crop_scale = gr.Number(label="Crop scale (blank: the domain's)", value=None)
-        obj = gr.Number(label="Which face of the source, 1 = leftmost (blank: the largest)", value=None, precision=0)
+        obj = gr.Number(label="Which face or person of the source, 1 = leftmost (blank: the largest)", value=None,
+                        precision=0)
         driving_crop = gr.Textbox(label="Fixed driving box X,Y,W,H (blank: follow the face)")
-        driving_obj = gr.Number(label="Which face of the driving video to follow (blank: the largest)", value=None,
-                                precision=0)
+        driving_obj = gr.Number(label="Which face or person of the driving video to follow (blank: the largest)",
+                                value=None, precision=0)
         paste = gr.Radio(["auto", "on", "off"], value="auto", label="Paste back into the full source")
         smooth = gr.Slider(0, 10, value=0, step=0.1, label="Smooth the driving motion (0: off, exact)")
         fps = gr.Number(label="Output frame rate (blank: the driving video's)", value=None)
         audio = gr.Checkbox(value=True, label="Keep the driving video's audio")
         max_side = gr.Number(value=4096, label="Largest side of a pasted-back result", precision=0)
         batch = gr.Number(value=4, label="Driving frames per forward pass", precision=0)
+        start = gr.Number(label="Start at this second of the driving video (blank: its start)", value=None)
+        end = gr.Number(label="End at this second of the driving video (blank: its end)", value=None)
     return [dtype, keypoints, mode, adapt, best, fit, crop, crop_scale, obj, driving_crop, driving_obj, paste,
-            side_by_side, smooth, fps, audio, max_side, batch]
+            side_by_side, smooth, fps, audio, max_side, batch, start, end]
 
 
 def _checker(site: Site, role: str):
@@ -153,9 +157,9 @@ def _runner(site: Site):
     # Gradio injects `request` and `progress` by position, so the form's values are spelled out (OPTION_NAMES).
     def run(source, driving, webcam, model, dtype, keypoints, mode, adapt_scale, find_best_frame, fit, crop,
             crop_scale, object, driving_crop, driving_object, paste_back, side_by_side, smooth, fps, audio, max_side,
-            batch_size, request: gr.Request, progress=gr.Progress()):
+            batch_size, start, end, request: gr.Request, progress=gr.Progress()):
         values = (mode, adapt_scale, find_best_frame, fit, crop, crop_scale, object, driving_crop, driving_object,
-                  paste_back, side_by_side, smooth, fps, audio, max_side, batch_size)
+                  paste_back, side_by_side, smooth, fps, audio, max_side, batch_size, start, end)
         folder = site.jobs.folder(request.session_hash)
         cancel = site.jobs.cancel_switch(request.session_hash)
         cancel.clear()

@@ -138,6 +138,8 @@ def test_form_values_become_the_cli_options():
     assert (options.paste_back, options.fps, options.smooth, options.max_side, options.batch_size) == \
         (True, None, 0.0, 1024, 4)
     assert form_options(object=1.5).object == 1.5  # left for animate_video's check: "--object: must be whole"
+    assert (options.start, options.end) == (0.0, None)
+    assert (form_options(start="1.5", end=3).start, form_options(start="1.5", end=3).end) == (1.5, 3)
     with pytest.raises(InputError, match="adapt scale 'sometimes'"):
         form_options(adapt_scale="sometimes")
 
