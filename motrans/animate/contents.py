@@ -36,15 +36,18 @@ def _safetensors_keys(path: Path) -> list[str] | None:
 
 
 def _pickle_keys(path: Path) -> list[str] | None:
-    """The top-level keys of a torch.save zip, memory-mapped (tensors are not read), and those of a training
-    checkpoint's `model`; a legacy pickle, which cannot be mapped, says None."""
-    import torch
+    """The top-level keys of a torch.save zip, memory-mapped by the loader's own reader (tensors are not read), and
+    those of a training checkpoint's `model`; a legacy pickle, which cannot be mapped, says None."""
+    import zipfile
 
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except Exception:  # noqa: BLE001 - refused or unreadable: the loader's error names it
+    from ..checkpoints.io import read_pickle
+    from ..errors import CheckpointError
+
+    if not zipfile.is_zipfile(path):
         return None
-    if not isinstance(data, dict):
+    try:
+        data = read_pickle(path, mmap=True)
+    except CheckpointError:  # refused or unreadable: the loader's error names it
         return None
     model = data.get("model")
     inner = list(model) if data.get("format") == "motrans-train" and isinstance(model, dict) else []
