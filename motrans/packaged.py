@@ -25,6 +25,14 @@ def packaged_model_path() -> Path:
     return path
 
 
+def packaged_checkpoint(say) -> Path:
+    """The packaged weights for a command given no checkpoint, and one line saying so and what that means."""
+    path = packaged_model_path()
+    say(f"no --checkpoint: using the packaged demo model {path.name}, trained on synthetic puppets (128x128): it "
+        "turns a photo into a caricature; photos need the authors' weights (README, Weights)")
+    return path
+
+
 def sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

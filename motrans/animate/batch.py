@@ -118,8 +118,9 @@ def _load(checkpoint, config, device: str, dtype: str, options: AnimateOptions, 
 
     say = (lambda message: None) if quiet else (lambda message: print(f"motrans: {message}", file=sys.stderr))
     if checkpoint is None:
-        checkpoint = _packaged()
-        say(f"no --checkpoint: using the packaged demo model {checkpoint.name} (synthetic puppets, 128x128)")
+        from ..packaged import packaged_checkpoint
+
+        checkpoint = packaged_checkpoint(say)
     return load_animator(checkpoint, config, device, dtype, options.backend, options.batch_size, say, frames)
 
 

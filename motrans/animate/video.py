@@ -68,11 +68,9 @@ def animate_video(source_path: str | Path, driving_path: str | Path, output_path
     _check_avd(options.mode, checkpoint, animator)
     if animator is None:
         if checkpoint is None:
-            from ..packaged import packaged_model_path
+            from ..packaged import packaged_checkpoint
 
-            checkpoint = packaged_model_path()
-            say(f"no --checkpoint: using the packaged demo model {checkpoint.name}, trained on synthetic puppets "
-                "(128x128): it turns a photo into a caricature; photos need the authors' weights (README, Weights)")
+            checkpoint = packaged_checkpoint(say)
         animator = load_animator(checkpoint, config, device, dtype, options.backend, options.batch_size, say,
                                  info.frames)
     fps = options.fps or info.fps

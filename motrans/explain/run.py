@@ -104,10 +104,9 @@ def _load(checkpoint, config, device: str, say):
     from ..animate import Animator
 
     if checkpoint is None:
-        from ..packaged import packaged_model_path
+        from ..packaged import packaged_checkpoint
 
-        checkpoint = packaged_model_path()
-        say(f"no --checkpoint: using the packaged demo model {checkpoint.name} (synthetic puppets, 128x128)")
+        checkpoint = packaged_checkpoint(say)
     return Animator.from_checkpoint(checkpoint, config, device).model
 
 
