@@ -16,6 +16,7 @@ import json
 import os
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -138,23 +139,34 @@ def load_animator(checkpoint: str | Path, config=None, device: str = "auto", dty
     model, full = load_model_and_config(checkpoint, config)
     key, domain = model_key(checkpoint, config), model_domain(full)
     if backend == "auto" and dtype == "float32":
-        choice_key = f"{cpu_info()[0]}|{key}|float32|batch {batch_size}"
-        entry = remembered().get(choice_key)
-        if entry is None and (frames is None or frames < MEASURE_FROM):
+        choice = from_rank_zero(lambda: auto_choice(model, key, domain, batch_size, frames, say))
+        if choice == "torch":
+            return Animator(model, "cpu", "float32", domain)
+    directory = exported(model, key, "int8" if dtype == "int8" else "float32", say)
+    return OnnxRuntimeAnimator(model, directory, dtype == "int8", domain)
+
+
+def auto_choice(model, key: str, domain: str | None, batch_size: int, frames: int | None, say) -> str:
+    """"torch" or "onnxruntime" for float32 on this CPU: remembered, else measured now (and remembered), or torch
+    without measuring where the video is too short to pay for the export."""
+    choice_key = f"{cpu_info()[0]}|{key}|float32|batch {batch_size}"
+    entry = remembered().get(choice_key)
+    how = "remembered"
+    if entry is None:
+        if frames is None or frames < MEASURE_FROM:
             count = "a video of unknown length is" if frames is None else f"{frames} frames are"
             say(f"backend auto: torch ({count} too few to pay for the one-time ONNX export and measurement, "
                 f"made from {MEASURE_FROM} frames on; --backend onnxruntime forces it)")
-            return Animator(model, "cpu", "float32", domain)
-        if entry is not None and entry["choice"] == "torch":
-            say(f"backend auto: torch (remembered: onnxruntime ran at {entry['torch'] / entry['onnxruntime']:.2f}x "
-                "torch's speed on this CPU)")
-            return Animator(model, "cpu", "float32", domain)
-    directory = exported(model, key, "int8" if dtype == "int8" else "float32", say)
-    onnx = OnnxRuntimeAnimator(model, directory, dtype == "int8", domain)
-    if backend == "onnxruntime" or dtype == "int8":
-        return onnx
-    animators = {"torch": Animator(model, "cpu", "float32", domain), "onnxruntime": onnx}
-    return animators[choose(animators, choice_key, batch_size, say)]
+            return "torch"
+        onnx = OnnxRuntimeAnimator(model, exported(model, key, "float32", say), False, domain)
+        animators = {"torch": Animator(model, "cpu", "float32", domain), "onnxruntime": onnx}
+        entry = {name: round(seconds, 4) for name, seconds in measure(animators, batch_size).items()}
+        entry["choice"] = min(animators, key=lambda name: entry[name])
+        how = "measured now"
+        remember(choice_key, entry)
+    say(f"backend auto: {entry['choice']} (onnxruntime {entry['torch'] / entry['onnxruntime']:.2f}x torch's speed "
+        f"on this CPU, {how}; --backend torch or onnxruntime to override)")
+    return entry["choice"]
 
 
 def model_key(checkpoint: str | Path, config) -> str:
@@ -185,25 +197,6 @@ def exported(model, key: str, dtype: str, say) -> Path:
     directory.parent.mkdir(parents=True, exist_ok=True)
     export_model(model, directory, dtype=dtype, checkpoint_sha256=None)
     return directory
-
-
-def choose(animators: dict[str, Animator], key: str, batch_size: int, say) -> str:
-    """The faster engine for this (CPU, checkpoint, dtype, batch) key: remembered, or measured now (rank 0's under
-    torchrun)."""
-    choices = remembered()
-    if key in choices:
-        entry = choices[key]
-        how = "remembered"
-    else:
-        entry = {name: round(seconds, 4) for name, seconds in measure(animators, batch_size).items()}
-        entry["choice"] = min(animators, key=lambda name: entry[name])
-        how = "measured now"
-        remember(key, entry)
-    choice = from_rank_zero(entry["choice"])
-    ratio = entry["torch"] / entry["onnxruntime"]
-    say(f"backend auto: {choice} (onnxruntime {ratio:.2f}x torch's speed on this CPU, {how}; "
-        "--backend torch or onnxruntime to override)")
-    return choice
 
 
 def measure(animators: dict[str, Animator], batch_size: int) -> dict[str, float]:
@@ -239,10 +232,11 @@ def remember(key: str, entry: dict) -> None:
     atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(choices, indent=2) + "\n"))
 
 
-def from_rank_zero(choice: str) -> str:
-    """Under torchrun every rank animates with rank 0's choice, so that all outputs come from one engine."""
+def from_rank_zero(decide: Callable[[], str]) -> str:
+    """Under torchrun only rank 0 decides (exporting and measuring if need be) and every rank takes its answer, so
+    that all outputs come from one engine and the ranks make the same collective calls."""
     if torch.distributed.is_available() and torch.distributed.is_initialized():
-        box = [choice]
+        box = [decide() if torch.distributed.get_rank() == 0 else None]
         torch.distributed.broadcast_object_list(box, src=0)
         return box[0]
-    return choice
+    return decide()

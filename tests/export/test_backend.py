@@ -1,6 +1,7 @@
 """`animate --backend`: onnxruntime over the same streaming pipeline, the export cache, and what "auto" chooses."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -78,3 +79,21 @@ def test_dtypes_are_refused_in_one_line(monkeypatch):
         check_dtype(cpu, "int8", "torch")
     with pytest.raises(InputError, match="torch's"):
         check_dtype(cpu, "float16", "onnxruntime")
+
+
+def _rank(rank: int, init: str, out: str) -> None:
+    torch.distributed.init_process_group("gloo", init_method=init, rank=rank, world_size=2)
+    try:
+        def decide() -> str:
+            if rank != 0:
+                raise AssertionError("only rank 0 decides")
+            return "onnxruntime"
+        Path(out, f"rank{rank}").write_text(backend.from_rank_zero(decide))
+    finally:
+        torch.distributed.destroy_process_group()
+
+
+def test_under_torchrun_every_rank_takes_rank_zeros_choice(tmp_path):
+    torch.multiprocessing.spawn(_rank, args=(f"file://{tmp_path / 'init'}", str(tmp_path)), nprocs=2)
+    assert [(tmp_path / f"rank{r}").read_text() for r in (0, 1)] == ["onnxruntime", "onnxruntime"]
+    assert backend.from_rank_zero(lambda: "torch") == "torch"  # no process group: decided here
