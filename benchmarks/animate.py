@@ -239,26 +239,50 @@ def backends(model, driving: Path, frames: int, tmp: Path, rounds: int = 2, expo
         r = rows[name]
         shown = "" if psnr_db is None else f"{psnr_db:.1f} dB"
         print(f"  {name:<22} {rate:8.3f} {r['ratio']:9.2f}x {r['gmacs']:7.1f} {r['fraction']:9.0%} {shown:>12}")
-    print("  steady state (batches of 4 after a warm-up, median of 3; what is left of a run is decoding, encoding, "
+    print("  steady state (batches of 4 after a warm-up, best of 5; what is left of a run is decoding, encoding, "
           "the first calls' planning and, for onnxruntime, loading the graphs):")
+    authors = per_frame["authors' loop"][1]
     for name, (load, seconds) in per_frame.items():
-        rows[name].update(steady_s_per_frame=seconds, steady_fraction=macs / seconds / 1e9 / best, load_s=load)
-        print(f"    {name:<22} {seconds:.3f} s/frame ({rows[name]['steady_fraction']:.0%} of the ceiling), "
-              f"loading {load:.2f} s")
+        rows[name].update(steady_s_per_frame=seconds, steady_fraction=macs / seconds / 1e9 / best, load_s=load,
+                          steady_ratio=authors / seconds)
+        print(f"    {name:<22} {seconds:.3f} s/frame, {authors / seconds:.2f}x the authors' loop, "
+              f"{rows[name]['steady_fraction']:.0%} of the ceiling, loading {load:.2f} s")
     targets(machine_kind(), rows)
     return {"paths": rows, "conv_ceiling_gmacs": ceiling, "macs_per_frame": macs}
 
 
-def steady_state(paths: dict) -> dict[str, tuple[float, float]]:
-    """(seconds to make the animator, seconds a frame in batches of 4 once warm) of every path, interleaved."""
-    from motrans.animate.backend import measure
+def steady_state(paths: dict, repeats: int = 5) -> dict[str, tuple[float, float]]:
+    """(seconds to make the animator, seconds a frame in batches of 4 once warm: the best of `repeats` interleaved
+    batches, since on a shared machine a slower batch measures the neighbours) of every path."""
+    from motrans.export.quantize import puppet_frames
 
     animators, loads = {}, {}
     for name, make in paths.items():
         start = time.perf_counter()
         animators[name] = make()
         loads[name] = time.perf_counter() - start
-    return {name: (loads[name], seconds / 4) for name, seconds in measure(animators, 4).items()}
+    frames = puppet_frames(next(iter(animators.values())).frame_size, 5, seed=1)
+    sources = {name: a.encode_source(frames[0]) for name, a in animators.items()}
+    steps = {name: lambda a=a, name=name: a.generate(sources[name], a.estimate(frames[1:]))
+             for name, a in animators.items()}
+    steps["authors' loop"] = lambda: authors_frames(animators["torch float32"], frames)
+    best = {name: float("inf") for name in steps}
+    for index in range(repeats + 1):  # the first round warms up
+        for name, step in steps.items():
+            seconds = _seconds(step)
+            best[name] = min(best[name], seconds) if index else best[name]
+    return {name: (loads.get(name, 0.0), best[name] / 4) for name in steps}
+
+
+@torch.inference_mode()
+def authors_frames(animator, frames: list[np.ndarray]) -> None:
+    """The body of `naive`'s loop for frames[1:] (one frame at a time, the whole generator), frames[0] the source."""
+    model = animator.model
+    source = animator.to_tensor(frames[:1])
+    kp_source = model.estimator(source)
+    for frame in frames[1:]:
+        kp_driving = model.estimator(animator.to_tensor([frame]))
+        model.animate(source, kp_source, transfer(kp_source, kp_driving, kp_source, "relative"))
 
 
 def machine_kind() -> str:
