@@ -254,24 +254,16 @@ def backends(model, driving: Path, frames: int, tmp: Path, rounds: int = 2, expo
 def steady_state(paths: dict, repeats: int = 5) -> dict[str, tuple[float, float]]:
     """(seconds to make the animator, seconds a frame in batches of 4 once warm: the best of `repeats` interleaved
     batches, since on a shared machine a slower batch measures the neighbours) of every path."""
-    from motrans.export.quantize import puppet_frames
+    from motrans.animate.backend import batch_steps, timed_rounds
 
     animators, loads = {}, {}
     for name, make in paths.items():
         start = time.perf_counter()
         animators[name] = make()
         loads[name] = time.perf_counter() - start
-    frames = puppet_frames(next(iter(animators.values())).frame_size, 5, seed=1)
-    sources = {name: a.encode_source(frames[0]) for name, a in animators.items()}
-    steps = {name: lambda a=a, name=name: a.generate(sources[name], a.estimate(frames[1:]))
-             for name, a in animators.items()}
+    steps, frames = batch_steps(animators, 4)
     steps["authors' loop"] = lambda: authors_frames(animators["torch float32"], frames)
-    best = {name: float("inf") for name in steps}
-    for index in range(repeats + 1):  # the first round warms up
-        for name, step in steps.items():
-            seconds = _seconds(step)
-            best[name] = min(best[name], seconds) if index else best[name]
-    return {name: (loads.get(name, 0.0), best[name] / 4) for name in steps}
+    return {name: (loads.get(name, 0.0), min(seconds) / 4) for name, seconds in timed_rounds(steps, repeats).items()}
 
 
 @torch.inference_mode()

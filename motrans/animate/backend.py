@@ -139,16 +139,21 @@ def load_animator(checkpoint: str | Path, config=None, device: str = "auto", dty
     model, full = load_model_and_config(checkpoint, config)
     key, domain = model_key(checkpoint, config), model_domain(full)
     if backend == "auto" and dtype == "float32":
-        choice = from_rank_zero(lambda: auto_choice(model, key, domain, batch_size, frames, say))
+        built: dict[str, Animator] = {}  # what rank 0 measured with, kept rather than loaded again
+        choice = from_rank_zero(lambda: auto_choice(model, key, domain, batch_size, frames, say, built))
+        if choice in built:
+            return built[choice]
         if choice == "torch":
             return Animator(model, "cpu", "float32", domain)
     directory = exported(model, key, "int8" if dtype == "int8" else "float32", say)
     return OnnxRuntimeAnimator(model, directory, dtype == "int8", domain)
 
 
-def auto_choice(model, key: str, domain: str | None, batch_size: int, frames: int | None, say) -> str:
-    """"torch" or "onnxruntime" for float32 on this CPU: remembered, else measured now (and remembered), or torch
-    without measuring where the video is too short to pay for the export."""
+def auto_choice(model, key: str, domain: str | None, batch_size: int, frames: int | None, say,
+                built: dict[str, Animator]) -> str:
+    """"torch" or "onnxruntime" for float32 on this CPU: remembered, else measured now (and remembered; the
+    animators measured go into `built`), or torch without measuring where the video is too short to pay for the
+    export."""
     choice_key = f"{cpu_info()[0]}|{key}|float32|batch {batch_size}"
     entry = remembered().get(choice_key)
     how = "remembered"
@@ -159,9 +164,9 @@ def auto_choice(model, key: str, domain: str | None, batch_size: int, frames: in
                 f"made from {MEASURE_FROM} frames on; --backend onnxruntime forces it)")
             return "torch"
         onnx = OnnxRuntimeAnimator(model, exported(model, key, "float32", say), False, domain)
-        animators = {"torch": Animator(model, "cpu", "float32", domain), "onnxruntime": onnx}
-        entry = {name: round(seconds, 4) for name, seconds in measure(animators, batch_size).items()}
-        entry["choice"] = min(animators, key=lambda name: entry[name])
+        built.update(torch=Animator(model, "cpu", "float32", domain), onnxruntime=onnx)
+        entry = {name: round(seconds, 4) for name, seconds in measure(built, batch_size).items()}
+        entry["choice"] = min(built, key=lambda name: entry[name])
         how = "measured now"
         remember(choice_key, entry)
     say(f"backend auto: {entry['choice']} (onnxruntime {entry['torch'] / entry['onnxruntime']:.2f}x torch's speed "
@@ -201,21 +206,34 @@ def exported(model, key: str, dtype: str, say) -> Path:
 
 def measure(animators: dict[str, Animator], batch_size: int) -> dict[str, float]:
     """Median seconds per batch of `batch_size` synthetic frames (estimate + render), interleaved runs."""
+    steps, _ = batch_steps(animators, batch_size)
+    return {name: statistics.median(seconds) for name, seconds in timed_rounds(steps, REPEATS).items()}
+
+
+def batch_steps(animators: dict[str, Animator], batch_size: int) -> tuple[dict[str, Callable[[], object]], list]:
+    """For each animator, one batch of `batch_size` synthetic puppet frames estimated and rendered from a source
+    encoded once; and the frames (the source first)."""
     from ..export.quantize import puppet_frames
 
-    first = next(iter(animators.values()))
-    frames = puppet_frames(first.frame_size, batch_size + 1, seed=1)
+    frames = puppet_frames(next(iter(animators.values())).frame_size, batch_size + 1, seed=1)
     sources = {name: a.encode_source(frames[0]) for name, a in animators.items()}
-    step = lambda name: animators[name].generate(sources[name], animators[name].estimate(frames[1:]))  # noqa: E731
-    for name in animators:
-        step(name)  # warm-up: onnxruntime's and oneDNN's first calls plan their kernels
-    times: dict[str, list[float]] = {name: [] for name in animators}
-    for _ in range(REPEATS):
-        for name in animators:
+    steps = {name: (lambda a=a, name=name: a.generate(sources[name], a.estimate(frames[1:])))
+             for name, a in animators.items()}
+    return steps, frames
+
+
+def timed_rounds(steps: dict[str, Callable[[], object]], repeats: int) -> dict[str, list[float]]:
+    """Seconds of every step in each of `repeats` interleaved rounds (a shared machine's load then weighs on all
+    alike), after one warm-up round: onnxruntime's and oneDNN's first calls plan their kernels."""
+    for step in steps.values():
+        step()
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(repeats):
+        for name, step in steps.items():
             start = time.perf_counter()
-            step(name)
+            step()
             times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(seconds) for name, seconds in times.items()}
+    return times
 
 
 def remembered() -> dict:
