@@ -295,10 +295,13 @@ def targets(kind: str, rows: dict) -> None:
           f"{max(r['steady_fraction'] for r in exact):.0%} steady); "
           f"int8 >= {want[1]}x at >= 40 dB ({int8['ratio']:.2f}x; its MACs are 8-bit, so no fraction of the "
           "float32 ceiling is claimed for it)")
+    if "torch bfloat16" in rows:  # native bfloat16 only (AVX512-BF16, AMX)
+        print(f"  bfloat16 target: >= 2.5x ({rows['torch bfloat16']['ratio']:.2f}x)")
 
 
 def trained_psnr(tmp: Path, frames: int) -> dict:
-    """PSNR of onnxruntime float32 and int8 against torch float32 on the trained packaged puppet model."""
+    """PSNR of onnxruntime float32 and int8 (and bfloat16 where native) against torch float32 on the trained packaged
+    puppet model."""
     from motrans.checkpoints import load_model_and_config
     from motrans.data.synth import render_video
     from motrans.export import export_model
@@ -318,12 +321,23 @@ def trained_psnr(tmp: Path, frames: int) -> dict:
         out[f"torch, ATEN_CPU_CAPABILITY=default, {clip}"] = psnr(spread, reference)
         print(f"  packaged puppet model, {clip}: torch's own spread (ATEN_CPU_CAPABILITY=default vs this run): "
               f"{psnr(spread, reference):.1f} dB, max {max_levels(spread, reference)} levels", flush=True)
-        for name, int8 in (("onnxruntime float32", False), ("onnxruntime int8", True)):
-            got = list(onnx_animator(model, tmp / "puppets", int8).animate(first, video[1:]))
+        for name, make in reduced_paths(model, tmp / "puppets").items():
+            got = list(make().animate(first, video[1:]))
             out[f"{name}, {clip}"] = psnr(got, reference)
             print(f"  packaged puppet model, {clip}: {name} vs torch float32: {out[f'{name}, {clip}']:.1f} dB, "
                   f"max {max_levels(got, reference)} levels", flush=True)
     return out
+
+
+def reduced_paths(model, export_dir: Path) -> dict:
+    """The paths compared with torch float32 on trained weights; bfloat16 only where this CPU runs it natively."""
+    from motrans.animate.pipeline import cpu_has_native_bfloat16
+
+    paths = {"onnxruntime float32": lambda: onnx_animator(model, export_dir, False),
+             "onnxruntime int8": lambda: onnx_animator(model, export_dir, True)}
+    if cpu_has_native_bfloat16():
+        paths["torch bfloat16"] = lambda: Animator(model, "cpu", "bfloat16")
+    return paths
 
 
 def max_levels(a: list[np.ndarray], b: list[np.ndarray]) -> int:
