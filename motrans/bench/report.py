@@ -66,6 +66,8 @@ def write_report(out: Path, recipes: tuple[Recipe, ...], machine: dict) -> Path:
             lines += table(title, names, results, references["no_motion"])
     path = out / "table.md"
     atomic_write(path, lambda tmp: Path(tmp).write_text("\n".join(lines)))
+    # a running run's curve so far, and every finished run's (also one restored into DIR without its training)
     curves = {f.parent.name: json.loads(f.read_text())["curve"] for f in sorted((out / "runs").glob("*/progress.json"))}
+    curves.update({name: result["curve"] for name, result in results.items()})
     l1_curves(curves, references["no_motion"]["l1"], out / "l1_curve.png")
     return path

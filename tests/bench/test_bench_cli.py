@@ -67,3 +67,26 @@ def test_bad_options_are_one_line_errors(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("motrans: error: --runs nosuch") and err.count("\n") == 1
     assert not (tmp_path / "x").exists()
+
+
+def test_finished_runs_restored_into_a_fresh_folder_are_kept_with_their_curve(bench, tmp_path, capsys):
+    """What docs/bench.md's results are: a folder seeded with the settings, the detector and finished runs' JSON
+    (no training folders) continues the suite and reports those runs, their L1 curves included."""
+    import numpy as np
+    import shutil
+
+    out, args = bench
+    fresh = tmp_path / "fresh"
+    (fresh / "runs").mkdir(parents=True)
+    for name in ("bench.json", "detector.pt", "references.json"):
+        shutil.copy(out / name, fresh / name)
+    shutil.copytree(out / "data", fresh / "data")
+    shutil.copy(out / "runs" / "motrans-puppets.json", fresh / "runs")
+    restored = [*args, "--resume"]
+    restored[restored.index("--out") + 1] = str(fresh)
+    assert main(restored) == 0
+    assert "done before, kept" in capsys.readouterr().err
+    l1 = json.loads((out / "runs" / "motrans-puppets.json").read_text())["figures"]["l1"]
+    assert f"{l1:.4f}" in (fresh / "table.md").read_text()
+    drawn = lambda path: np.asarray(Image.open(path).convert("RGB"))  # noqa: E731
+    assert np.array_equal(drawn(fresh / "l1_curve.png"), drawn(out / "l1_curve.png"))
