@@ -63,9 +63,14 @@ def calibrate(detector: JointDetector, puppets: Puppets) -> dict:
             "threshold": float(torch.quantile(found.confidence.flatten(), FOUND_QUANTILE))}
 
 
+def detector_settings(steps: int, seed: int, size: int) -> dict:
+    """What a cached detector's meta must repeat to be reused."""
+    return {"steps": steps, "seed": seed, "size": size, "version": VERSION}
+
+
 def cached_detector(out: Path, puppets: Puppets, steps: int, seed: int) -> tuple[JointDetector, dict]:
     """out/detector.pt when it was trained with these settings; else trained now and written there."""
-    path, wanted = out / FILE, {"steps": steps, "seed": seed, "size": puppets.train[0].size, "version": VERSION}
+    path, wanted = out / FILE, detector_settings(steps, seed, puppets.train[0].size)
     if path.is_file():
         state = torch.load(path, weights_only=True)
         if {key: state["meta"].get(key) for key in wanted} == wanted:
