@@ -16,6 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from ..models import AnimationModel, Motion
+from .subpixel import PhaseGenerator, applies
 
 MOTION_FIELDS = ("kp", "jacobian", "covariance")
 
@@ -52,9 +53,14 @@ class EncoderGraph(nn.Module):
 
 
 class RendererGraph(nn.Module):
-    def __init__(self, model: AnimationModel):
+    """With `phases`, the generator's full-resolution tail runs on phases (`subpixel`) where it applies: what is
+    exported; without, the torch path's own arithmetic (what the export is checked against)."""
+
+    def __init__(self, model: AnimationModel, phases: bool = False):
         super().__init__()
         self.dense_motion, self.generator = model.dense_motion, model.generator
+        if phases and applies(model.generator, tuple(model.config.frame_size)):
+            self.generator = PhaseGenerator(model.generator)
         self.fields, self.levels = motion_fields(model), feature_count(model)
 
     def forward(self, *inputs: Tensor) -> Tensor:

@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 
 from ..models import AnimationModel
-from .graphs import GRAPHS, feature_count, input_names, motion_fields, output_names
+from .graphs import GRAPHS, RendererGraph, feature_count, input_names, motion_fields, output_names
 from .tracing import closed_forms
 
 TRACE_BATCH, CHECK_BATCH = 2, 3  # traced at one batch size, checked at another: the batch must stay dynamic
@@ -47,7 +47,7 @@ def trace(model: AnimationModel, graph: str, path: Path, opset: int) -> None:
     """Writes `graph` of the model (eval, float32, CPU) to `path`."""
     fields, levels = motion_fields(model), feature_count(model)
     names_in, names_out = input_names(graph, fields, levels), output_names(graph, fields, levels)
-    module = GRAPHS[graph](model).eval()
+    module = (RendererGraph(model, phases=True) if graph == "renderer" else GRAPHS[graph](model)).eval()
     inputs = example_inputs(model, graph, TRACE_BATCH)
     with closed_forms(), warnings.catch_warnings(), redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")  # the tracer's notes about Python ints it keeps as constants

@@ -23,11 +23,17 @@ def warp(features: Tensor, deformation: Tensor, align_corners: bool = False) -> 
     `align_corners` applies to both the resize and the sampling: False for FOMM, MRAA and MTIA, True for TPSMM.
     """
     with full_precision(features):
-        if deformation.shape[1:3] != features.shape[2:]:
-            deformation = F.interpolate(deformation.permute(0, 3, 1, 2), size=features.shape[2:], mode="bilinear",
-                                        align_corners=align_corners)
-            deformation = deformation.permute(0, 2, 3, 1)
+        deformation = resize_deformation(deformation, features.shape[2:], align_corners)
         return F.grid_sample(features.float(), deformation.float(), align_corners=align_corners)
+
+
+def resize_deformation(deformation: Tensor, size, align_corners: bool = False) -> Tensor:
+    """(B, h, w, 2) -> (B, H', W', 2), bilinearly, unless it has that size already."""
+    if tuple(deformation.shape[1:3]) == tuple(size):
+        return deformation
+    deformation = F.interpolate(deformation.permute(0, 3, 1, 2), size=size, mode="bilinear",
+                                align_corners=align_corners)
+    return deformation.permute(0, 2, 3, 1)
 
 
 def resize_like(occlusion: Tensor, features: Tensor) -> Tensor:
