@@ -442,7 +442,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     manifest = export_checkpoint(args.checkpoint, args.out, args.config, args.opset, args.dtype, say=note)
     parity = ", ".join(f"{name} {info.max_abs_difference:.2g}" for name, info in manifest.graphs.items()
                        if info.max_abs_difference is not None)
-    psnr = [f"int8 renderer {info.psnr_db:.1f} dB vs float32" for info in manifest.graphs.values() if info.psnr_db]
+    psnr = [f"int8 frames {info.psnr_db:.1f} dB vs float32" for info in manifest.graphs.values() if info.psnr_db]
     print(f"motrans: wrote {args.out} ({manifest.method}, {len(manifest.graphs)} graphs; max |Δ| from torch: "
           f"{parity}{'; ' + psnr[0] if psnr else ''})", file=sys.stderr)
     return 0
@@ -456,7 +456,8 @@ def add_export(commands) -> None:
     p.add_argument("--out", required=True, help="the folder to write (atomically)")
     p.add_argument("--opset", type=int, default=18)
     p.add_argument("--dtype", default="float32", choices=["float32", "int8"],
-                   help="int8 adds renderer.int8.onnx (its generator quantised) beside the float32 graphs")
+                   help="int8 adds estimator.int8.onnx and renderer.int8.onnx (their heavy convolutions "
+                        "quantised) beside the float32 graphs")
     p.set_defaults(run=cmd_export)
 
 

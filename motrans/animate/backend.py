@@ -61,8 +61,10 @@ class OnnxRuntimeAnimator(Animator):
 
         super().__init__(model, "cpu", "float32", domain)
         self.manifest = read_manifest(directory)
-        files = {"estimator": "estimator.onnx", "encoder": "encoder.onnx",
-                 "renderer": "renderer.int8.onnx" if int8 else "renderer.onnx"}  # int8: the generator's convolutions
+        graphs = self.manifest.graphs  # int8: the quantised graph where the export has one (not the encoder)
+        files = {g: graphs.get(f"{g}.int8", graphs[g]).file if int8 else graphs[g].file
+                 for g in ("estimator", "encoder", "renderer")}
+        self.files = files
         self.sessions = {graph: session(directory / file) for graph, file in files.items()}
         self.label = f"onnxruntime {'int8' if int8 else 'float32'}"
 

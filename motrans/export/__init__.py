@@ -5,7 +5,8 @@
 The graphs hold no `linalg` op: 2×2 inverses, MRAA's SVD and TPSMM's spline systems are closed forms
 (`closed_form`), traced in place of the torch path's calls (`tracing`). Each float32 graph is run once by
 onnxruntime at another batch size than it was traced at and compared with the torch path; an int8 export adds
-a renderer graph whose generator runs in int8 beside the float32 ones and reports its PSNR against them.
+an estimator and a renderer graph whose heavy convolutions run in int8 beside the float32 ones, and reports
+the PSNR of their frames against the float32 graphs'.
 """
 
 from __future__ import annotations
@@ -25,12 +26,12 @@ from ..models import AnimationModel
 from ..packaged import sha256
 from .graphs import feature_count, input_names, motion_fields, output_names
 from .manifest import GraphInfo, Manifest, read_manifest
-from .onnx_graphs import parity, run, session, trace
+from .onnx_graphs import parity, session, trace
 
 DTYPES = ("float32", "int8")
 TOLERANCE = 1e-3  # max |Δ| a float32 graph may differ from torch before the export is refused, or
 SPREADS = 4  # this many times torch's own spread (its outputs' move when the inputs move by one ulp), if larger
-QUANTISED = ("renderer",)  # its generator part only; the estimator and the encoder stay float32 (quantize.py)
+QUANTISED = ("estimator", "renderer")  # the bulk of their convolutions (quantize.SCOPES); the encoder runs once
 
 
 def export_checkpoint(checkpoint: str | Path, out: str | Path, config=None, opset: int = 18, dtype: str = "float32",
@@ -102,27 +103,29 @@ def _quantise(model, work: Path, manifest: Manifest, calibration, say) -> None:
     for graph in QUANTISED:
         say(f"quantising the {graph} to int8 on {len(frames)} calibration frames")
         names = input_names(graph, manifest.motion_fields, feature_count(model))
-        quantize(work / f"{graph}.onnx", work / f"{graph}.int8.onnx", names, calibration_inputs(model, graph, frames))
+        quantize(graph, work / f"{graph}.onnx", work / f"{graph}.int8.onnx", names,
+                 calibration_inputs(model, graph, frames))
         onnx.checker.check_model(str(work / f"{graph}.int8.onnx"))
-        info = replace(manifest.graphs[graph], file=f"{graph}.int8.onnx", max_abs_difference=None,
-                       torch_spread=None)
-        if graph == "renderer":
-            held_out = puppet_frames(tuple(model.config.frame_size), seed=1)
-            info.psnr_db = renderer_psnr(model, work, held_out)
-        manifest.graphs[f"{graph}.int8"] = info
+        manifest.graphs[f"{graph}.int8"] = replace(manifest.graphs[graph], file=f"{graph}.int8.onnx",
+                                                   max_abs_difference=None, torch_spread=None)
+    held_out = puppet_frames(tuple(model.config.frame_size), seed=1)
+    manifest.graphs["renderer.int8"].psnr_db = int8_psnr(work, held_out)
 
 
-def renderer_psnr(model, work: Path, frames: list[np.ndarray]) -> float:
-    """PSNR (dB, 8-bit frames) of the int8 renderer against the float32 one, on held-out puppet frames (another
-    video than the calibration's) or the given calibration frames."""
-    from .quantize import calibration_inputs
-
-    reference, reduced = session(work / "renderer.onnx"), session(work / "renderer.int8.onnx")
+def int8_psnr(work: Path, frames: list[np.ndarray]) -> float:
+    """PSNR (dB, 8-bit frames) of the int8 graphs' animation against the float32 graphs', on held-out puppet
+    frames (another video than the calibration's): frame 0 the source, every other one's motion driving it
+    (absolute), each path with its own estimator."""
+    images = np.stack(frames).transpose(0, 3, 1, 2).astype(np.float32) / 255
+    source = session(work / "encoder.onnx").run(None, {"source": images[:1]})
     squared = []
-    for inputs in calibration_inputs(model, "renderer", frames):
-        a, b = (np.round(np.clip(run(s, inputs)[0], 0, 1) * 255) for s in (reference, reduced))
-        squared.append(np.mean((a - b) ** 2))
-    mse = float(np.mean(squared))
+    for suffix in ("", ".int8"):
+        motion = session(work / f"estimator{suffix}.onnx").run(None, {"image": images})
+        renderer = session(work / f"renderer{suffix}.onnx")
+        inputs = [images[:1], *source, *(m[:1] for m in motion), *(m[1:] for m in motion)]
+        feed = {i.name: value for i, value in zip(renderer.get_inputs(), inputs)}
+        squared.append(np.round(np.clip(renderer.run(None, feed)[0], 0, 1) * 255))
+    mse = float(np.mean((squared[0] - squared[1]) ** 2))
     return float("inf") if mse == 0 else 10 * np.log10(255**2 / mse)
 
 

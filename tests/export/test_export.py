@@ -87,10 +87,28 @@ def test_cli_export_int8(method_checkpoints, tmp_path, capsys):
                  "--dtype", "int8"]) == 0
     manifest = read_manifest(out)
     assert manifest.method == "fomm" and (out / "renderer.onnx").is_file()
-    quantised = onnx.load(str(out / "renderer.int8.onnx"))
-    assert "QuantizeLinear" in {node.op_type for node in quantised.graph.node}
-    assert manifest.graphs["renderer.int8"].psnr_db > 30  # against the float32 renderer, on held-out puppets
+    for graph in ("estimator", "renderer"):
+        quantised = onnx.load(str(out / manifest.graphs[f"{graph}.int8"].file))
+        assert "QuantizeLinear" in {node.op_type for node in quantised.graph.node}, graph
+    assert "encoder.int8" not in manifest.graphs  # it runs once a video
+    assert manifest.graphs["renderer.int8"].psnr_db > 30  # against the float32 graphs, on held-out puppets
     assert "max |Δ| from torch" in capsys.readouterr().err
     assert main(["export", str(tmp_path / "missing.safetensors"), "--out", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("motrans: error:") and not (tmp_path / "o").exists()
+
+
+def test_int8_animation_runs_the_quantised_graphs(method_checkpoints, tmp_path):
+    """The animator on an int8 export: its estimator and renderer sessions are the int8 files, and its frames stay
+    close to the float32 graphs' (tiny random model, so the bound is loose)."""
+    from motrans.animate.backend import OnnxRuntimeAnimator
+
+    model, _ = load_model_and_config(method_checkpoints["motrans"])
+    export_model(model, tmp_path / "x", dtype="int8")
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 256, (64, 64, 3), dtype=np.uint8) for _ in range(5)]
+    animators = [OnnxRuntimeAnimator(model, tmp_path / "x", int8) for int8 in (False, True)]
+    assert animators[1].files == {"estimator": "estimator.int8.onnx", "encoder": "encoder.onnx",
+                                  "renderer": "renderer.int8.onnx"}
+    reference, reduced = (np.stack(list(a.animate(frames[0], frames[1:]))).astype(float) for a in animators)
+    assert 10 * np.log10(255**2 / np.mean((reference - reduced) ** 2)) > 25
