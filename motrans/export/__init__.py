@@ -126,7 +126,7 @@ def int8_psnr(work: Path, frames: list[np.ndarray]) -> float:
         feed = {i.name: value for i, value in zip(renderer.get_inputs(), inputs)}
         squared.append(np.round(np.clip(renderer.run(None, feed)[0], 0, 1) * 255))
     mse = float(np.mean((squared[0] - squared[1]) ** 2))
-    return float("inf") if mse == 0 else 10 * np.log10(255**2 / mse)
+    return float("inf") if mse == 0 else float(10 * np.log10(255**2 / mse))
 
 
 __all__ = ["export_checkpoint", "export_model", "read_manifest", "sha256", "Manifest", "DTYPES"]
