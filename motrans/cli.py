@@ -17,6 +17,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import MotransError, describe
+from .files import remove_temporaries
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -506,7 +507,8 @@ def main(argv: list[str] | None = None) -> int:
         except BrokenPipeError:  # `motrans info | head`
             sys.stderr.close()
             return 0
-        except (KeyboardInterrupt, Terminated) as stop:  # temporary files are gone by now (finally blocks)
+        except (KeyboardInterrupt, Terminated) as stop:  # temporaries are gone (finally blocks), or go here
+            remove_temporaries()
             print("motrans: error: interrupted" if isinstance(stop, KeyboardInterrupt) else
                   "motrans: error: terminated", file=sys.stderr)
             return 130 if isinstance(stop, KeyboardInterrupt) else 128 + signal.SIGTERM

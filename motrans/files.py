@@ -1,7 +1,8 @@
 """Atomic outputs: written under a temporary name beside the target, renamed into place only when complete.
 
 A kill, an error or a full disk at any moment leaves either the old output or the new one, never a torn one, and
-never a temporary (every path here removes its own in a `finally`; SIGTERM unwinds like Ctrl-C, see cli.py).
+never a temporary (every path here removes its own in a `finally`; SIGTERM unwinds like Ctrl-C, see cli.py; a
+signal that lands between a temporary's creation and that `finally` is covered by `remove_temporaries`).
 A new output gets the modes the user's umask gives ordinary files and folders (a temporary file is created 0600
 and a temporary folder 0700, and a rename would keep that); a replaced output keeps its own mode.
 """
@@ -11,9 +12,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import secrets
 import shutil
 import stat
-import tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -41,11 +42,52 @@ def settle_mode(temporary: str | Path, target: str | Path) -> None:
     os.chmod(temporary, mode)
 
 
+# The temporaries this process made and has not settled (renamed into place or removed). A signal can land
+# between a temporary's creation and the `try` or `with` that would remove it; since a name is registered before
+# its file or folder exists, `remove_temporaries` (called where the command line catches the signal) leaves none.
+_TEMPORARIES: set[Path] = set()
+
+
+def make_temporary(directory: str | Path, prefix: str, suffix: str = "", folder: bool = True) -> Path:
+    """A new empty folder (0700) or file (0600) named prefix + 8 random characters + suffix in `directory`, as
+    tempfile.mkdtemp and mkstemp make them, registered for `remove_temporaries` until `settled`."""
+    for _ in range(100):
+        path = Path(os.path.abspath(directory)) / f"{prefix}{secrets.token_hex(4)}{suffix}"
+        _TEMPORARIES.add(path)
+        try:
+            if folder:
+                os.mkdir(path, 0o700)
+            else:
+                os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            return path
+        except FileExistsError:
+            _TEMPORARIES.discard(path)
+        except BaseException:
+            _TEMPORARIES.discard(path)
+            raise
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(directory))
+
+
+def settled(path: str | Path) -> None:
+    """`path` was renamed into place or removed: no longer a temporary of ours."""
+    _TEMPORARIES.discard(Path(path))
+
+
+def remove_temporaries() -> None:
+    """Removes every temporary not settled yet: after a signal stopped the command line."""
+    for path in list(_TEMPORARIES):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        _TEMPORARIES.discard(path)
+
+
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
     """Calls `write(tmp)` on a temporary file beside `path`, fsyncs it, then renames it into place."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    tmp = str(make_temporary(path.parent, f".{path.name}.", ".tmp", folder=False))
     try:
         with naming_full_disk(path):
             write(tmp)
@@ -56,6 +98,7 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        settled(tmp)
 
 
 def replace_folder(new: Path, target: Path) -> None:
@@ -64,16 +107,19 @@ def replace_folder(new: Path, target: Path) -> None:
     settle_mode(new, target)
     if not target.exists():
         os.rename(new, target)
+        settled(new)
         return
-    aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+    aside = make_temporary(target.parent, f".{target.name}.old-")
     os.rename(target, aside / target.name)
     try:
         os.rename(new, target)
+        settled(new)
     except BaseException:
         os.rename(aside / target.name, target)
         raise
     finally:
         shutil.rmtree(aside, ignore_errors=True)
+        settled(aside)
 
 
 @contextlib.contextmanager

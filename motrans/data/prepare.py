@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 from itertools import islice
 from pathlib import Path
 from typing import Callable
@@ -23,7 +22,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import InputError
-from ..files import settle_mode
+from ..files import make_temporary, settle_mode
 from ..validate import finite, whole
 from .frames import VIDEO_EXTENSIONS
 from .image import fit
@@ -52,7 +51,7 @@ def prepare(in_dir: str | Path, out_root: str | Path, size: int = 256, split: fl
     videos, ignored = _inputs(in_dir)
     _check_output(out_root)
     out_root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_root.name}.tmp-", dir=out_root.parent))
+    tmp = make_temporary(out_root.parent, f".{out_root.name}.tmp-")
     try:
         clips, frames, skipped = _extract_all(videos, tmp / "all", size, progress, crop)
         if not clips:

@@ -15,7 +15,6 @@ import json
 import math
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -23,7 +22,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from ..errors import InputError
-from ..files import settle_mode
+from ..files import make_temporary, settle_mode
 from ..validate import finite, whole
 
 __all__ = ["JOINT_NAMES", "LIMB_JOINTS", "Puppet", "SynthConfig", "make_puppet", "render_frame", "render_video",
@@ -313,7 +312,7 @@ def write_dataset(root: str | Path, videos: int, frames: int, size: int, seed: i
     root = Path(root)
     _check(root, videos, frames, size, seed, test_fraction)
     root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}-", dir=root.parent))
+    tmp = make_temporary(root.parent, f".{root.name}-")
     tests = _test_count(videos, test_fraction)
     summary = {"videos": videos, "train": videos - tests, "test": tests, "frames": frames, "size": size,
                "seed": seed, "seeds": {}}

@@ -22,7 +22,7 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import InputError
-from ..files import naming_full_disk, nearest_existing, replace_folder, settle_mode
+from ..files import make_temporary, naming_full_disk, nearest_existing, replace_folder, settle_mode, settled
 from .image import FRAME_EXTENSIONS, MAX_PIXELS, read_image
 
 VIDEO_OUTPUTS = (".mp4", ".mov", ".mkv", ".webm", ".gif")
@@ -224,7 +224,7 @@ class VideoWriter:
         self.tag = default_tag() if tag is None else tag
         self.audio_start, self.say = audio_start, say or (lambda message: None)
         home = nearest_existing(self.path.parent)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.motrans-", dir=home))
+        self.tmp = make_temporary(home, f".{self.path.name}.motrans-")
         self.count = 0
         self._container = self._stream = None
 
@@ -290,6 +290,7 @@ class VideoWriter:
             self.abort()
             raise
         shutil.rmtree(self.tmp, ignore_errors=True)
+        settled(self.tmp)
 
     def _finish(self) -> None:
         if self.kind == "frames":
@@ -324,6 +325,7 @@ class VideoWriter:
             except Exception:  # noqa: BLE001 - already failing; the temporary files go regardless
                 pass
         shutil.rmtree(self.tmp, ignore_errors=True)
+        settled(self.tmp)
 
 
 def default_tag(method: str = "") -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ import numpy as np
 from ..data.image import read_image
 from ..data.video import VideoWriter, probe, read_frames
 from ..errors import InputError
-from ..files import naming_full_disk, nearest_existing, settle_mode
+from ..files import make_temporary, naming_full_disk, nearest_existing, settle_mode, settled
 from ..progress import Progress, note
 from ..validate import output_apart_from_inputs
 from .panels import Selection, compose, figure
@@ -46,7 +45,7 @@ def explain_files(out: str | Path, *, image: str | Path | None = None, driving: 
     frames, total = _frames(image, driving, options.indices)
     model = _load(checkpoint, config, device, say)
     home = nearest_existing(out.parent)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.motrans-", dir=home))
+    tmp = make_temporary(home, f".{out.name}.motrans-")
     progress = Progress(total, enabled=not quiet and total != 1)
     try:
         with naming_full_disk(out):
@@ -55,6 +54,7 @@ def explain_files(out: str | Path, *, image: str | Path | None = None, driving: 
     finally:
         progress.close()
         shutil.rmtree(tmp, ignore_errors=True)
+        settled(tmp)
     say(f"wrote {len(written)} file{'s' * (len(written) != 1)} to {out}: " + ", ".join(p.name for p in written[:4])
         + (", …" if len(written) > 4 else ""))
     return written

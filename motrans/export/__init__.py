@@ -12,7 +12,6 @@ the PSNR of their frames against the float32 graphs'.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import onnx
 
 from .. import __version__
 from ..errors import InputError, MotransError
-from ..files import nearest_existing, replace_folder
+from ..files import make_temporary, nearest_existing, replace_folder, settled
 from ..models import AnimationModel
 from ..packaged import sha256
 from .graphs import feature_count, input_names, motion_fields, output_names
@@ -55,12 +54,13 @@ def export_model(model: AnimationModel, out: str | Path, opset: int = 18, dtype:
     out = Path(out)
     parent = nearest_existing(out.parent)
     out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent if out.parent.exists() else parent))
+    work = make_temporary(out.parent if out.parent.exists() else parent, f".{out.name}.")
     try:
         manifest = _export_into(model, work, opset, dtype, checkpoint_sha256, calibration, say)
         replace_folder(work, out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        settled(work)
     return manifest
 
 

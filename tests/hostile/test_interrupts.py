@@ -130,3 +130,30 @@ def test_frames_output_is_swapped_in_whole(tmp_path, tiny_checkpoint, capsys):
     assert mode(frames) == 0o751
     assert sorted(p.name for p in tmp_path.iterdir()) == ["eight", "frames"]  # nothing aside
 
+
+
+def test_a_signal_before_the_writer_guards_its_temporary(tmp_path, monkeypatch, capsys):
+    """Ctrl-C landing after the writer made its temporary folder and before its `with` block began (a loaded
+    machine widens that moment): the command line still removes it."""
+    from motrans.data.video import VideoWriter
+
+    def interrupted(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(VideoWriter, "__enter__", interrupted)
+    assert main(animate_argv(str(tmp_path / "out.mp4"))) == 130
+    assert_one_line(errors(capsys.readouterr().err), "interrupted")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_temporaries_are_removed_until_settled(tmp_path):
+    from motrans.files import make_temporary, remove_temporaries, settled
+
+    folder = make_temporary(tmp_path, ".a.motrans-")
+    (folder / "inside.png").write_bytes(b"x")
+    file = make_temporary(tmp_path, ".b.", ".tmp", folder=False)
+    kept = make_temporary(tmp_path, ".c.")
+    assert folder.is_dir() and file.is_file() and oct(file.stat().st_mode & 0o777) == "0o600"
+    settled(kept)
+    remove_temporaries()
+    assert list(tmp_path.iterdir()) == [kept]
