@@ -60,11 +60,8 @@ def make_temporary(directory: str | Path, prefix: str, suffix: str = "", folder:
             else:
                 os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
             return path
-        except FileExistsError:
-            _TEMPORARIES.discard(path)
-        except BaseException:
-            _TEMPORARIES.discard(path)
-            raise
+        except FileExistsError:  # someone else's: not ours to remove (any other failure keeps the name registered,
+            _TEMPORARIES.discard(path)  # since a signal may land after the folder or file was made)
     raise FileExistsError(errno.EEXIST, "no free temporary name", str(directory))
 
 
