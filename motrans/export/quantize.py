@@ -8,7 +8,11 @@ face clip; with the hourglass as well 53 / 61 dB; with the estimator's backbone 
 then 0.32 px off on average (of 128; max 2.6). Calibrating the estimator with the 99.999th percentile of each
 activation rather than its extremes brings that to 0.26 px and 46 / 50 dB, so the estimator takes it; the
 renderer keeps the extremes (its outputs are images, where clipping shows). On motrans-vox256 that scope takes a
-batch from 0.093 + 0.217 s/frame (generator only) to 0.052 + 0.184 (Zen 4).
+batch from 0.093 + 0.217 s/frame (generator only) to 0.052 + 0.184 (Zen 4). The price shows where a model warps
+hard: a real TaiChi clip driving a real photo through the same puppet model (100 frames) is 78 dB with the
+generator alone in int8, 45 dB with the hourglass, 32 dB with the estimator's backbone too (34 calibrated on
+extremes, 36-37 calibrated on that clip's own first frames; 45 with only the second half of the backbone in
+int8, which on vox256's HRNet saves a third of what the whole backbone does). The estimator is what 8 bits cost.
 Activations are calibrated on 8 synthetic puppet frames (shipped as code, `data.synth`) by default: on 40
 held-out frames of a real face clip that gave the same quality as calibrating on the source and the first 7
 driving frames (44.4 against 44.3 dB, measured with an earlier scope), so the fixed set holds quality as well.
