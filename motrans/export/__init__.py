@@ -118,14 +118,14 @@ def int8_psnr(work: Path, frames: list[np.ndarray]) -> float:
     (absolute), each path with its own estimator."""
     images = np.stack(frames).transpose(0, 3, 1, 2).astype(np.float32) / 255
     source = session(work / "encoder.onnx").run(None, {"source": images[:1]})
-    squared = []
+    frames_8bit = []  # float32 graphs', then int8 graphs'
     for suffix in ("", ".int8"):
         motion = session(work / f"estimator{suffix}.onnx").run(None, {"image": images})
         renderer = session(work / f"renderer{suffix}.onnx")
         inputs = [images[:1], *source, *(m[:1] for m in motion), *(m[1:] for m in motion)]
         feed = {i.name: value for i, value in zip(renderer.get_inputs(), inputs)}
-        squared.append(np.round(np.clip(renderer.run(None, feed)[0], 0, 1) * 255))
-    mse = float(np.mean((squared[0] - squared[1]) ** 2))
+        frames_8bit.append(np.round(np.clip(renderer.run(None, feed)[0], 0, 1) * 255))
+    mse = float(np.mean((frames_8bit[0] - frames_8bit[1]) ** 2))
     return float("inf") if mse == 0 else float(10 * np.log10(255**2 / mse))
 
 
