@@ -70,15 +70,21 @@ def settled(path: str | Path) -> None:
     _TEMPORARIES.discard(Path(path))
 
 
+def discard_temporary(path: str | Path) -> None:
+    """Removes a temporary folder (or file) of ours if it is still there, and forgets it."""
+    path = Path(path)
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+    settled(path)
+
+
 def remove_temporaries() -> None:
     """Removes every temporary not settled yet: after a signal stopped the command line."""
     for path in list(_TEMPORARIES):
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-        _TEMPORARIES.discard(path)
+        discard_temporary(path)
 
 
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
@@ -93,9 +99,7 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
         settle_mode(tmp, path)
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        settled(tmp)
+        discard_temporary(tmp)
 
 
 def replace_folder(new: Path, target: Path) -> None:
@@ -115,8 +119,7 @@ def replace_folder(new: Path, target: Path) -> None:
         os.rename(aside / target.name, target)
         raise
     finally:
-        shutil.rmtree(aside, ignore_errors=True)
-        settled(aside)
+        discard_temporary(aside)
 
 
 @contextlib.contextmanager

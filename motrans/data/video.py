@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import tempfile
 from dataclasses import dataclass
 from fractions import Fraction
@@ -22,7 +21,7 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import InputError
-from ..files import make_temporary, naming_full_disk, nearest_existing, replace_folder, settle_mode, settled
+from ..files import discard_temporary, make_temporary, naming_full_disk, nearest_existing, replace_folder, settle_mode
 from .image import FRAME_EXTENSIONS, MAX_PIXELS, read_image
 
 VIDEO_OUTPUTS = (".mp4", ".mov", ".mkv", ".webm", ".gif")
@@ -289,8 +288,7 @@ class VideoWriter:
         except BaseException:
             self.abort()
             raise
-        shutil.rmtree(self.tmp, ignore_errors=True)
-        settled(self.tmp)
+        discard_temporary(self.tmp)
 
     def _finish(self) -> None:
         if self.kind == "frames":
@@ -324,8 +322,7 @@ class VideoWriter:
                 self._container.close()
             except Exception:  # noqa: BLE001 - already failing; the temporary files go regardless
                 pass
-        shutil.rmtree(self.tmp, ignore_errors=True)
-        settled(self.tmp)
+        discard_temporary(self.tmp)
 
 
 def default_tag(method: str = "") -> str:

@@ -7,7 +7,6 @@ error or an interrupt leaves the output folder as it was.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ import numpy as np
 from ..data.image import read_image
 from ..data.video import VideoWriter, probe, read_frames
 from ..errors import InputError
-from ..files import make_temporary, naming_full_disk, nearest_existing, settle_mode, settled
+from ..files import discard_temporary, make_temporary, naming_full_disk, nearest_existing, settle_mode
 from ..progress import Progress, note
 from ..validate import output_apart_from_inputs
 from .panels import Selection, compose, figure
@@ -53,8 +52,7 @@ def explain_files(out: str | Path, *, image: str | Path | None = None, driving: 
         written = _move_in(tmp, out, names)
     finally:
         progress.close()
-        shutil.rmtree(tmp, ignore_errors=True)
-        settled(tmp)
+        discard_temporary(tmp)
     say(f"wrote {len(written)} file{'s' * (len(written) != 1)} to {out}: " + ", ".join(p.name for p in written[:4])
         + (", …" if len(written) > 4 else ""))
     return written

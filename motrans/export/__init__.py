@@ -11,7 +11,6 @@ the PSNR of their frames against the float32 graphs'.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import onnx
 
 from .. import __version__
 from ..errors import InputError, MotransError
-from ..files import make_temporary, nearest_existing, replace_folder, settled
+from ..files import discard_temporary, make_temporary, nearest_existing, replace_folder
 from ..models import AnimationModel
 from ..packaged import sha256
 from .graphs import feature_count, input_names, motion_fields, output_names
@@ -59,8 +58,7 @@ def export_model(model: AnimationModel, out: str | Path, opset: int = 18, dtype:
         manifest = _export_into(model, work, opset, dtype, checkpoint_sha256, calibration, say)
         replace_folder(work, out)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
-        settled(work)
+        discard_temporary(work)
     return manifest
 
 
